@@ -1,0 +1,45 @@
+# The whole workflow. `make serve` to read the site, `make test` to check everything.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-requirements
+NB ?=
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv serve build notebooks notebooks-force test check-latest bench clean
+
+venv: $(STAMP)
+
+# Re-install whenever requirements.txt changes; pip's find-links notices are noise, errors are not hidden.
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	cp requirements.txt $(STAMP)
+
+serve: venv
+	$(VENV)/bin/mkdocs serve --strict -a 127.0.0.1:8000
+
+build: venv
+	$(VENV)/bin/mkdocs build --strict --clean
+
+# Re-execute stale notebooks (all, or NB=notebooks/x.ipynb); `make notebooks-force` re-runs them all.
+notebooks: venv
+	$(PY) scripts/execute_notebooks.py $(NB)
+
+notebooks-force: venv
+	$(PY) scripts/execute_notebooks.py --force $(NB)
+
+test: venv
+	bash scripts/run_tests.sh
+
+# Run notebooks (default all) in a second venv with the newest torch/TensorFlow, as Colab would: nothing
+# installed but the notebook runner and what each notebook's first cell installs. Never writes back.
+check-latest:
+	bash scripts/check_latest.sh $(NB)
+
+bench: build
+	bash scripts/lighthouse.sh
+
+clean:
+	rm -rf site test-artifacts .pytest_cache

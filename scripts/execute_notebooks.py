@@ -1,0 +1,181 @@
+"""Execute notebooks in a fresh kernel and write them back with their outputs and provenance.
+
+    python scripts/execute_notebooks.py                 # every stale notebook in notebooks/
+    python scripts/execute_notebooks.py --force a.ipynb # re-run these even if fresh
+    python scripts/execute_notebooks.py --check         # list stale notebooks, exit 1 if any
+
+A notebook is stale when the hash of its code-cell sources differs from the one recorded in its metadata.
+On failure the script names the notebook and the cell, prints the traceback, exits 1 and leaves the file
+on disk byte-for-byte untouched: outputs are written to a temporary file that replaces it only on success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.metadata as md
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+META_KEY = "provenance"
+
+
+def source_hash(nb) -> str:
+    """sha256 of the code cells' sources: what decides whether the outputs are stale."""
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    return hashlib.sha256(json.dumps(code, ensure_ascii=False).encode()).hexdigest()
+
+
+def is_stale(path: Path) -> bool:
+    nb = nbformat.read(path, as_version=4)
+    return nb.metadata.get(META_KEY, {}).get("source_hash") != source_hash(nb)
+
+
+def _version(*names: str) -> str | None:
+    for name in names:
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def gpu_name() -> str | None:
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.strip().splitlines()[0] if out.strip() else None
+
+
+def provenance(nb, seconds: float) -> dict:
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    versions = {"python": platform.python_version()}
+    if "torch" in code:
+        versions["torch"] = _version("torch")
+    if "tensorflow" in code or "keras" in code:
+        versions["tensorflow"] = _version("tensorflow", "tensorflow-cpu")
+    return {
+        "source_hash": source_hash(nb),
+        "executed": dt.date.today().isoformat(),
+        "seconds": round(seconds, 1),
+        "versions": versions,
+        "hardware": {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": gpu_name()},
+    }
+
+
+class NotebookFailed(Exception):
+    def __init__(self, cell_number: int, first_line: str, detail: str):
+        super().__init__(detail)
+        self.cell_number, self.first_line, self.detail = cell_number, first_line, detail
+
+
+def execute(path: Path, timeout: int) -> tuple[object, float]:
+    """Run the notebook in a fresh kernel inside a temp dir; return (executed nb, seconds).
+
+    Raises NotebookFailed naming the cell (1-based, counting every cell as Jupyter shows them)."""
+    nb = nbformat.read(path, as_version=4)
+    current = {"index": 0}
+
+    def on_cell_start(cell, cell_index, **_):
+        current["index"] = cell_index
+
+    with tempfile.TemporaryDirectory(prefix="nbrun-") as workdir:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+                                record_timing=False, resources={"metadata": {"path": workdir}},
+                                on_cell_start=on_cell_start)
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+            cell = nb.cells[current["index"]]
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            raise NotebookFailed(current["index"] + 1, first, f"{type(err).__name__}: {err}") from None
+        return nb, time.perf_counter() - start
+
+
+def write_atomically(nb, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".ipynb")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_one(path: Path, timeout: int, write: bool = True) -> bool:
+    rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    print(f"executing {rel} ...", flush=True)
+    try:
+        nb, seconds = execute(path, timeout)
+    except NotebookFailed as err:
+        print(f"FAILED {rel}, cell {err.cell_number} ({err.first_line!r}):\n{err.detail}", file=sys.stderr)
+        print(f"FAILED {rel}, cell {err.cell_number}: the committed notebook was left untouched", file=sys.stderr)
+        return False
+    nb.metadata[META_KEY] = provenance(nb, seconds)
+    if write:
+        write_atomically(nb, path)
+    print(f"ok {rel} in {seconds:.1f} s", flush=True)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    ap.add_argument("--force", action="store_true", help="re-run even if the notebook is fresh")
+    ap.add_argument("--check", action="store_true", help="only list stale notebooks; exit 1 if any")
+    ap.add_argument("--no-write", action="store_true", help="execute but never write back (e.g. other versions)")
+    ap.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    args = ap.parse_args(argv)
+
+    paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        print("no such notebook: " + ", ".join(map(str, missing)), file=sys.stderr)
+        return 2
+    stale = [p for p in paths if args.force or is_stale(p)]
+    if args.check:
+        for p in stale:
+            print(f"stale: {p.relative_to(ROOT)}")
+        return 1 if stale else 0
+    if not stale:
+        print(f"all {len(paths)} notebook(s) fresh: nothing to execute")
+        return 0
+    failed = [p for p in stale if not run_one(p, args.timeout, write=not args.no_write)]
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: " + ", ".join(p.name for p in failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
