@@ -132,8 +132,12 @@ def write_atomically(nb, path: Path) -> None:
         raise
 
 
+def display(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def run_one(path: Path, timeout: int, write: bool = True) -> bool:
-    rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    rel = display(path)
     print(f"executing {rel} ...", flush=True)
     try:
         nb, seconds = execute(path, timeout)
@@ -165,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = [p for p in paths if args.force or is_stale(p)]
     if args.check:
         for p in stale:
-            print(f"stale: {p.relative_to(ROOT)}")
+            print(f"stale: {display(p)}")
         return 1 if stale else 0
     if not stale:
         print(f"all {len(paths)} notebook(s) fresh: nothing to execute")

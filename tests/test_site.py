@@ -1,0 +1,163 @@
+"""The built site: strict build, notebook pages with outputs and headers, nothing off-host, links resolve."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from conftest import NOTEBOOKS, ROOT, nb_id
+
+PAGE_BUDGET = 1.5 * 1024 * 1024  # bytes: the page's HTML plus every local resource it loads
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_sequence(node)[-1]
+                              if isinstance(node, yaml.SequenceNode) else None)
+CONFIG = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_Loader)
+
+
+def pages(site: Path):
+    return sorted(p for p in site.rglob("*.html") if p.name != "404.html")
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_strict_build_passes_quickly(built_site):
+    site, seconds, log = built_site
+    print(f"\nmkdocs build --strict: {seconds:.1f} s")
+    assert (site / "index.html").is_file()
+    assert seconds < 60, f"strict build took {seconds:.0f} s (goal 15 s)"
+
+
+def resources(page: Path, s: BeautifulSoup) -> list[str]:
+    """Every URL the page loads by itself (not links a reader clicks)."""
+    urls = [t.get("src") for t in s.find_all(["script", "img", "iframe", "audio", "video", "source", "embed"])]
+    urls += [t.get("href") for t in s.find_all("link") if set(t.get("rel", [])) & {"stylesheet", "preconnect", "preload",
+                                                                                    "icon", "modulepreload", "manifest"}]
+    urls += re.findall(r"""import\(\s*["']([^"']+)["']""", str(s))
+    for style in s.find_all("style"):
+        urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", style.get_text())
+    return [u for u in urls if u]
+
+
+def test_no_page_requests_another_host(built_site):
+    site, _, _ = built_site
+    offenders = []
+    for page in pages(site):
+        for url in resources(page, soup(page)):
+            if urlparse(url).scheme in ("http", "https") or url.startswith("//"):
+                offenders.append(f"{page.relative_to(site)}: {url}")
+    for css in site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?((?:https?:)?//[^'\")]+)", css.read_text(encoding="utf-8")):
+            offenders.append(f"{css.relative_to(site)}: {url}")
+        offenders += [f"{css.relative_to(site)}: @import {u}" for u in
+                      re.findall(r"@import\s+(?:url\()?['\"]?(https?://[^'\")]+)", css.read_text(encoding="utf-8"))]
+    assert not offenders, "pages load resources from other hosts:\n" + "\n".join(offenders[:30])
+
+
+def _target(site: Path, page: Path, href: str) -> tuple[Path, str]:
+    parsed = urlparse(href)
+    path = unquote(parsed.path)
+    target = (page.parent / path).resolve() if path else page
+    if target.is_dir() or path.endswith("/"):
+        target = target / "index.html"
+    return target, parsed.fragment
+
+
+def test_internal_links_and_anchors_resolve(built_site):
+    site, _, _ = built_site
+    ids_cache: dict[Path, set[str]] = {}
+    broken, external = [], set()
+    for page in pages(site):
+        s = soup(page)
+        for a in s.find_all("a", href=True):
+            href = a["href"]
+            if urlparse(href).scheme in ("http", "https", "mailto") or href.startswith("//"):
+                external.add(href)
+                continue
+            target, frag = _target(site, page, href)
+            if not target.exists():
+                broken.append(f"{page.relative_to(site)} -> {href}")
+                continue
+            if frag and target.suffix == ".html":
+                if target not in ids_cache:
+                    ids_cache[target] = {t.get("id") for t in soup(target).find_all(id=True)} | \
+                                        {t.get("name") for t in soup(target).find_all(attrs={"name": True})}
+                if frag not in ids_cache[target]:
+                    broken.append(f"{page.relative_to(site)} -> {href} (no such anchor)")
+    print(f"\n{len(external)} external links (listed, not fetched: no internet here)")
+    assert not broken, "broken internal links:\n" + "\n".join(broken[:40])
+
+
+def test_every_page_within_weight_budget(built_site):
+    site, _, _ = built_site
+    heavy = []
+    for page in pages(site):
+        total = page.stat().st_size
+        for url in set(resources(page, soup(page))):
+            local = (page.parent / unquote(urlparse(url).path)).resolve()
+            if local.is_file():
+                total += local.stat().st_size
+        if total > PAGE_BUDGET:
+            heavy.append(f"{page.relative_to(site)}: {total / 1e6:.2f} MB")
+    assert not heavy, "pages over 1.5 MB (HTML + local resources, uncompressed):\n" + "\n".join(heavy)
+
+
+def expected_colab(name: str) -> str | None:
+    m = re.match(r"https?://github\.com/([^/]+/[^/]+?)(?:\.git)?/?$", CONFIG["repo_url"])
+    branch = CONFIG.get("extra", {}).get("repo_branch", "main")
+    return f"https://colab.research.google.com/github/{m.group(1)}/blob/{branch}/notebooks/{name}" if m else None
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=nb_id)
+def test_notebook_page(built_site, nb):
+    site, _, _ = built_site
+    page = site / "notebooks" / nb.stem / "index.html"
+    assert page.is_file(), f"{nb.name} has no page in the site"
+    s = soup(page)
+    outputs = s.select(".jp-OutputArea-output")
+    assert outputs, f"{nb.name}: page shows no outputs"
+    for img in s.find_all("img"):
+        src = img.get("src", "")
+        if src.startswith("fig-"):
+            assert (page.parent / src).is_file(), f"{nb.name}: image {src} missing"
+            assert img.get("alt") and "No description" not in img["alt"]
+    header = s.select_one(".elm-notebook-header")
+    assert header, f"{nb.name}: no header with buttons under the title"
+    colab = header.select_one("a.elm-colab")
+    if expected_colab(nb.name):
+        assert colab and colab["href"] == expected_colab(nb.name)
+    download = header.select_one("a.elm-download")
+    assert download and (page.parent / download["href"]).read_bytes() == nb.read_bytes()
+    stamp = header.select_one(".elm-provenance").get_text()
+    assert stamp.startswith("Executed ") and "Python" in stamp, stamp
+    assert not s.find_all("style"), f"{nb.name}: nbconvert's inline CSS should be the shared stylesheet"
+
+
+def test_search_index_has_notebook_content(built_site):
+    site, _, _ = built_site
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = {d["location"].split("#")[0] for d in index["docs"]}
+    for nb in NOTEBOOKS:
+        assert f"notebooks/{nb.stem}/" in locations, f"{nb.name} is not searchable"
+
+
+def test_corrections_index_lists_every_fix(built_site):
+    site, _, _ = built_site
+    fixes = sum(len(re.findall(r'^\s*!!!\s+\w+\s+"Fixed from the source:', p.read_text(encoding="utf-8"), re.M))
+                for p in (ROOT / "docs").glob("*.md"))
+    page = site / "corrections" / "index.html"
+    if not (ROOT / "docs" / "corrections.md").exists():
+        pytest.fail("docs/corrections.md is missing")
+    listed = [a for a in soup(page).select("article li a") if "#" in a.get("href", "") or a.get("href", "").endswith("/")]
+    assert fixes > 0 and len(listed) >= fixes, f"{fixes} corrections in the chapters, {len(listed)} listed"
