@@ -30,7 +30,11 @@ notebooks: venv
 notebooks-force: venv
 	$(PY) scripts/execute_notebooks.py --force $(NB)
 
-test: venv
+# axe-core for the browser tests (skipped, with the reason printed, where npm is missing).
+node_modules/axe-core/axe.min.js: package-lock.json
+	if command -v npm >/dev/null; then npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
+
+test: venv node_modules/axe-core/axe.min.js
 	bash scripts/run_tests.sh
 
 # Run notebooks (default all) in a second venv with the newest torch/TensorFlow, as Colab would: nothing

@@ -150,6 +150,10 @@ def on_page_content(html_content, page, config, files):
     content = _extract_css(content, page)
     content = _extract_images(content, page, config)
     content = _rewrite_chapter_links(content, page, files)
+    # Wide code and output areas scroll sideways: keyboard users must be able to focus them (axe).
+    content = re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div tabindex="0" class="\1"', content)
+    content = re.sub(r'(<div class="jp-RenderedText[^"]*"[^>]*>\s*|<div class="highlight">)<pre>', r'\1<pre tabindex="0">',
+                     content)
     header = notebook_header(page, config)
     content, n = re.subn(r"(</h1>)", r"\1" + header.replace("\\", "\\\\"), content, count=1)
     if n == 0:

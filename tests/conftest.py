@@ -23,7 +23,12 @@ def nb_id(path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> tuple[Path, float, str]:
-    """(site dir, seconds, build log) of `mkdocs build --strict` into a temp dir."""
+    """(site dir, seconds, build log) of `mkdocs build --strict` into a temp dir.
+
+    ELM_PREBUILT_SITE=<dir> reuses a site built by hand (quick iteration on the HTML/browser tests only);
+    `make test` never sets it."""
+    if os.environ.get("ELM_PREBUILT_SITE"):
+        return Path(os.environ["ELM_PREBUILT_SITE"]), 0.0, ""
     site = tmp_path_factory.mktemp("site")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     start = time.perf_counter()

@@ -1,0 +1,226 @@
+"""Read the built site as a reader would, in headless Chromium (Debian's; Playwright can't download its own here).
+
+Pages load with no console errors, no failed requests and nothing from another host; axe-core finds no serious or
+critical accessibility violations (light and dark); search finds notebook-only text; the palette toggle works and
+notebook cells stay readable; linked content tabs follow the reader across pages. Screenshots: test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from conftest import NOTEBOOKS, ROOT
+
+CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None)
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+
+if CHROMIUM is None:
+    pytest.skip("browser tests skipped: Debian's chromium is not installed (apt-get install chromium; .ci/run does it "
+                "when run as root)", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api", reason="browser tests skipped: playwright is not installed")
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    site = built_site[0]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    handler = functools.partial(Quiet, directory=str(site))
+    with socket.socket() as s:  # a free port on loopback only
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}", site
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+class Visit:
+    """A page with its console errors, failed requests and off-host requests recorded."""
+
+    def __init__(self, browser, base, color_scheme="light"):
+        self.context = browser.new_context(color_scheme=color_scheme, viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors, self.failed, self.offhost = [], [], []
+        host = urlparse(base).netloc
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+
+        def route(r):
+            if urlparse(r.request.url).netloc not in (host, "") and not r.request.url.startswith(("data:", "blob:")):
+                self.offhost.append(r.request.url)
+                return r.abort()
+            return r.continue_()
+        self.page.route("**/*", route)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.context.close()
+
+
+def site_pages(site: Path) -> list[str]:
+    chapters = sorted(p.parent.name for p in site.glob("*/index.html")
+                      if p.parent.name not in ("notebooks", "search", "assets"))
+    return ["", chapters[0] + "/" if chapters else ""] + [f"notebooks/{nb.stem}/" for nb in NOTEBOOKS]
+
+
+def run_axe(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+    return result
+
+
+def test_pages_load_cleanly_and_pass_axe(server, browser):
+    base, site = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems, report = [], {}
+    for path in dict.fromkeys(site_pages(site)):
+        for scheme in ("light", "dark"):
+            with Visit(browser, base, scheme) as v:
+                v.page.goto(f"{base}/{path}", wait_until="networkidle")
+                for label, items in (("console errors", v.errors), ("failed requests", v.failed),
+                                     ("requests to other hosts", v.offhost)):
+                    if items:
+                        problems.append(f"/{path} [{scheme}] {label}: {items[:5]}")
+                if AXE.is_file():
+                    violations = run_axe(v.page)
+                    report[f"/{path} [{scheme}]"] = violations
+                    problems += [f"/{path} [{scheme}] axe {x['impact']}: {x['id']} ({x['help']}) at {x['nodes']}"
+                                 for x in violations]
+    (ARTIFACTS / "axe.json").write_text(json.dumps(report, indent=1))
+    assert not problems, "\n".join(problems)
+    if not AXE.is_file():
+        pytest.skip("axe-core not installed (npm ci): accessibility not checked; pages loaded cleanly")
+
+
+def test_search_finds_text_that_only_a_notebook_has(server, browser):
+    base, site = server
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    words = lambda docs: {w for d in docs for w in re.findall(r"[a-z_]{9,}", d["text"].lower())}
+    nb_docs = [d for d in index["docs"] if d["location"].startswith("notebooks/")]
+    other = words(d for d in index["docs"] if not d["location"].startswith("notebooks/"))
+    only_nb = sorted(words(nb_docs) - other)
+    assert only_nb, "no notebook text is searchable"
+    term = only_nb[len(only_nb) // 2]
+    with Visit(browser, base) as v:
+        v.page.goto(base + "/", wait_until="networkidle")
+        v.page.keyboard.press("/")  # Material's search shortcut focuses the search box
+        box = v.page.locator("input.md-search__input")
+        box.press_sequentially(term, delay=50)
+        v.page.wait_for_selector(".md-search-result__item", timeout=30000)
+        hrefs = v.page.eval_on_selector_all(".md-search-result__item a", "els => els.map(e => e.href)")
+    assert any("/notebooks/" in h for h in hrefs), f"searching {term!r} found {hrefs[:5]}"
+
+
+def _rgb(css: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in re.findall(r"[\d.]+", css)[:3])
+
+
+def _luminance(rgb) -> float:
+    c = [x / 255 for x in rgb]
+    c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+
+def _contrast(a, b) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _effective_background(page, selector: str) -> str:
+    return page.evaluate("""sel => { let e = document.querySelector(sel);
+        while (e) { const c = getComputedStyle(e).backgroundColor;
+                    if (c && c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') return c; e = e.parentElement; }
+        return 'rgb(255, 255, 255)'; }""", selector)
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks")
+def test_palette_toggle_and_readable_notebook_cells(server, browser):
+    base, _ = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    nb = NOTEBOOKS[0].stem
+    with Visit(browser, base, "light") as v:
+        v.page.goto(f"{base}/notebooks/{nb}/", wait_until="networkidle")
+        schemes = []
+        for _ in range(2):
+            scheme = v.page.get_attribute("body", "data-md-color-scheme")
+            schemes.append(scheme)
+            v.page.screenshot(path=str(ARTIFACTS / f"notebook-{nb}-{scheme}.png"), full_page=False)
+            for sel in (".jp-InputArea .highlight pre, .jp-InputArea pre", ".jp-OutputArea-output pre"):
+                if v.page.query_selector(sel) is None:
+                    continue
+                fg = v.page.eval_on_selector(sel, "e => getComputedStyle(e).color")
+                bg = _effective_background(v.page, sel)
+                ratio = _contrast(_rgb(fg), _rgb(bg))
+                assert ratio >= 4.5, f"{sel} in {scheme}: contrast {ratio:.1f} ({fg} on {bg})"
+            v.page.click("form[data-md-component=palette] label:visible")
+            v.page.wait_for_timeout(300)
+    assert schemes == ["default", "slate"], schemes
+
+
+def test_linked_tabs_follow_the_reader(server, browser):
+    base, site = server
+    tabbed = []
+    for page in sorted(site.glob("*/index.html")):
+        text = page.read_text(encoding="utf-8")
+        if 'class="tabbed-set' in text and ">TensorFlow</label>" in text:
+            tabbed.append(page.parent.name)
+    if len(tabbed) < 2:
+        pytest.fail(f"linked tabs need two chapters with PyTorch/TensorFlow tabs; found {tabbed}")
+    with Visit(browser, base) as v:
+        first = None
+        for name in tabbed:  # the first page whose TensorFlow tab is visible (not inside a collapsed block)
+            v.page.goto(f"{base}/{name}/", wait_until="networkidle")
+            label = v.page.locator(".tabbed-labels > label").filter(has_text=re.compile(r"^\s*TensorFlow\s*$")) \
+                .filter(visible=True)
+            if label.count():
+                label.first.click()
+                first = name
+                break
+        assert first, f"no page shows a visible TensorFlow tab: {tabbed}"
+        second = next(n for n in tabbed if n != first)
+        v.page.goto(f"{base}/{second}/", wait_until="networkidle")
+        checked = v.page.evaluate("""() => [...document.querySelectorAll('.tabbed-set')].filter(s =>
+            [...s.querySelectorAll('.tabbed-labels label')].some(l => l.textContent.trim() === 'TensorFlow'))
+            .map(s => { const i = s.querySelector('input:checked');
+                        return s.querySelector(`label[for="${i.id}"]`).textContent.trim(); })""")
+    assert checked and all(c == "TensorFlow" for c in checked), f"{second}: tabs after choosing TensorFlow: {checked}"
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks")
+def test_colab_button_points_at_the_notebook(server, browser):
+    base, _ = server
+    for nb in NOTEBOOKS:
+        with Visit(browser, base) as v:
+            v.page.goto(f"{base}/notebooks/{nb.stem}/", wait_until="domcontentloaded")
+            href = v.page.get_attribute("a.elm-colab", "href")
+        assert re.fullmatch(rf"https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/notebooks/{nb.name}",
+                            href or ""), href
