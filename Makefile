@@ -42,8 +42,10 @@ test: venv node_modules/axe-core/axe.min.js
 check-latest:
 	bash scripts/check_latest.sh $(NB)
 
+# Lighthouse needs the npm dev dependencies (npm ci) and Debian's chromium.
 bench: build
-	bash scripts/lighthouse.sh
+	npm ci --no-audit --no-fund --loglevel=error
+	$(PY) scripts/lighthouse.py
 
 clean:
 	rm -rf site test-artifacts .pytest_cache

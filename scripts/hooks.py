@@ -143,6 +143,7 @@ def _extract_css(content: str, page) -> str:
     return f'<link rel="stylesheet" href="{href}">\n' + content
 
 
+@event_priority(50)  # before print-site collects the page for the printable whole-site page
 def on_page_content(html_content, page, config, files):
     if not page.file.src_uri.startswith(f"{NOTEBOOK_DIR}/") or not page.file.src_uri.endswith(".ipynb"):
         return html_content
@@ -154,6 +155,10 @@ def on_page_content(html_content, page, config, files):
     content = re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div tabindex="0" class="\1"', content)
     content = re.sub(r'(<div class="jp-RenderedText[^"]*"[^>]*>\s*|<div class="highlight">)<pre>', r'\1<pre tabindex="0">',
                      content)
+    # Outputs (logs, tables, numbers) stay out of the search index: it is downloaded by every reader who
+    # searches, and code + prose find the notebook. Material's search honours data-search-exclude.
+    content = re.sub(r'<div class="(jp-OutputArea jp-Cell-outputArea|jp-InputPrompt[^"]*|jp-OutputPrompt[^"]*)"',
+                     r'<div data-search-exclude class="\1"', content)
     header = notebook_header(page, config)
     content, n = re.subn(r"(</h1>)", r"\1" + header.replace("\\", "\\\\"), content, count=1)
     if n == 0:
@@ -171,9 +176,13 @@ def on_post_build(config):
     if len(_notebook_css) > 1:
         log.info("notebook pages carry %d different inlined stylesheets; using the first", len(_notebook_css))
     if _notebook_css:
+        pages = list((site / NOTEBOOK_DIR).glob("*/index.html")) + list(site.glob("print_page/index.html"))
+        css = purge_css(next(iter(_notebook_css.values())), used_classes(pages))
+        site_css = "".join(p.read_text(encoding="utf-8") for p in (Path(config["docs_dir"]) / "assets").glob("*.css"))
+        css = prune_unused_variables(css, site_css)
         out = site / NOTEBOOK_CSS
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(next(iter(_notebook_css.values())), encoding="utf-8")
+        out.write_text(css, encoding="utf-8")
 
 
 # ---------------------------------------------------------------- corrections index
@@ -230,3 +239,118 @@ def on_page_markdown(markdown, page, config, files):
     total = sum(len(f) for _, _, f in groups)
     lines.insert(0, f"{total} corrections in {len(groups)} chapters, generated from the chapters themselves.\n")
     return markdown.replace(CORRECTIONS_MARKER, "\n".join(lines))
+
+
+# ---------------------------------------------------------------- trimming the notebook stylesheet
+
+def _split_css(css: str) -> list[tuple[str, str | None]]:
+    """Top-level CSS statements as (prelude, block body) pairs; body None for `@import ...;`-style statements."""
+    out, i, n = [], 0, len(css)
+    while i < n:
+        j = i
+        while j < n and css[j] not in "{;":
+            if css[j] in "\"'":
+                j = css.index(css[j], j + 1)
+            j += 1
+        if j >= n:
+            break
+        prelude = css[i:j].strip()
+        if css[j] == ";":
+            out.append((prelude, None))
+            i = j + 1
+            continue
+        depth, k = 1, j + 1
+        while k < n and depth:
+            if css[k] in "\"'":
+                k = css.index(css[k], k + 1)
+            elif css[k] == "{":
+                depth += 1
+            elif css[k] == "}":
+                depth -= 1
+            k += 1
+        out.append((prelude, css[j + 1:k - 1]))
+        i = k
+    return out
+
+
+def purge_css(css: str, used_classes: set[str]) -> str:
+    """Drop the rules whose every selector names a class that no notebook page uses (nbconvert ships all of
+    JupyterLab's CSS, ~600 KB, for a page that uses a few dozen classes)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    kept = []
+    for prelude, body in _split_css(css):
+        if body is None:
+            kept.append(prelude + ";")
+        elif prelude.startswith(("@media", "@supports", "@layer")):
+            inner = purge_css(body, used_classes)
+            if inner.strip():
+                kept.append(f"{prelude}{{{inner}}}")
+        elif prelude.startswith("@"):
+            kept.append(f"{prelude}{{{body}}}")
+        else:
+            selectors = [s for s in _top_level_split(prelude, ",")
+                         if set(re.findall(r"\.(-?[_a-zA-Z][\w-]*)", re.sub(r":not\([^)]*\)", "", s))) <= used_classes]
+            if selectors:
+                kept.append(f"{','.join(s.strip() for s in selectors)}{{{body.strip()}}}")
+    return "\n".join(kept)
+
+
+def _top_level_split(text: str, sep: str) -> list[str]:
+    """Split on `sep` outside parentheses and quotes (selectors like :is(.a, .b); url(data:...;base64,...))."""
+    out, depth, start, quote = [], 0, 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
+
+
+def _declarations(body: str) -> list[str]:
+    return [d.strip() for d in _top_level_split(body, ";") if d.strip()]
+
+
+def prune_unused_variables(css: str, other_css: str = "") -> str:
+    """Remove custom-property declarations (--jp-...) that nothing reads, repeating until nothing changes."""
+    while True:
+        used = set(re.findall(r"var\(\s*(--[\w-]+)", css + other_css))
+
+        def keep(body):
+            return ";".join(d for d in _declarations(body)
+                            if not d.startswith("--") or d.split(":", 1)[0].strip() in used)
+
+        def rewrite(text):
+            parts = []
+            for prelude, body in _split_css(text):
+                if body is None:
+                    parts.append(prelude + ";")
+                elif prelude.startswith(("@media", "@supports", "@layer")):
+                    parts.append(f"{prelude}{{{rewrite(body)}}}")
+                elif prelude.startswith("@"):
+                    parts.append(f"{prelude}{{{body}}}")
+                else:
+                    body = keep(body)
+                    if body:
+                        parts.append(f"{prelude}{{{body}}}")
+            return "\n".join(parts)
+
+        new = rewrite(css)
+        if new == css:
+            return css
+        css = new
+
+
+def used_classes(html_files) -> set[str]:
+    classes = set()
+    for f in html_files:
+        for attr in re.findall(r'class="([^"]*)"', Path(f).read_text(encoding="utf-8")):
+            classes.update(attr.split())
+    return classes

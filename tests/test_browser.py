@@ -87,7 +87,8 @@ class Visit:
 def site_pages(site: Path) -> list[str]:
     chapters = sorted(p.parent.name for p in site.glob("*/index.html")
                       if p.parent.name not in ("notebooks", "search", "assets"))
-    return ["", chapters[0] + "/" if chapters else ""] + [f"notebooks/{nb.stem}/" for nb in NOTEBOOKS]
+    pages = ["", chapters[0] + "/" if chapters else ""] + [f"notebooks/{nb.stem}/" for nb in NOTEBOOKS]
+    return pages + (["print_page/"] if (site / "print_page" / "index.html").is_file() else [])
 
 
 def run_axe(page) -> list[dict]:

@@ -1,0 +1,92 @@
+"""Performance budget of the built site: Lighthouse (mobile and desktop) on the home page and the heaviest
+notebook page, served from site/ on a free 127.0.0.1 port, driven through Debian's Chromium.
+
+    make bench        # builds the site, then runs this; results in test-artifacts/lighthouse.{md,json}
+
+A benchmark, not a test: it reports and never fails on a score (the goal is >= 95 performance, accessibility and
+best practices on mobile, and <= 1.5 MB per page).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "site"
+OUT = ROOT / "test-artifacts"
+CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None)
+LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ["performance", "accessibility", "best-practices"]
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def heaviest_notebook_page() -> str:
+    pages = sorted((SITE / "notebooks").glob("*/index.html"), key=lambda p: sum(f.stat().st_size for f in p.parent.iterdir()))
+    return f"notebooks/{pages[-1].parent.name}/" if pages else ""
+
+
+def run(url: str, preset: str) -> dict:
+    args = [str(LIGHTHOUSE), url, "--quiet", "--output=json", "--output-path=stdout",
+            f"--only-categories={','.join(CATEGORIES)}", f"--chrome-path={CHROMIUM}",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking "
+            "--disable-component-update --disable-sync --no-first-run"]
+    if preset == "desktop":
+        args.append("--preset=desktop")
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    if proc.returncode:
+        raise RuntimeError(f"lighthouse failed on {url} ({preset}):\n{proc.stderr[-2000:]}")
+    report = json.loads(proc.stdout)
+    scores = {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
+    audits = report["audits"]
+    return {**scores, "total_bytes": audits["total-byte-weight"]["numericValue"],
+            "fcp_ms": audits["first-contentful-paint"]["numericValue"],
+            "lcp_ms": audits["largest-contentful-paint"]["numericValue"]}
+
+
+def main() -> int:
+    if not (SITE / "index.html").is_file():
+        print("site/ is not built: run `make build` first", file=sys.stderr)
+        return 2
+    if CHROMIUM is None or not LIGHTHOUSE.exists():
+        print("needs Debian's chromium and `npm ci` (lighthouse): not found, nothing measured", file=sys.stderr)
+        return 2
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(SITE)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    results = {}
+    try:
+        for page in ["", heaviest_notebook_page()]:
+            for preset in ("mobile", "desktop"):
+                url = f"http://127.0.0.1:{port}/{page}"
+                results[f"/{page} ({preset})"] = run(url, preset)
+                print(f"/{page} ({preset}): {results[f'/{page} ({preset})']}", flush=True)
+    finally:
+        httpd.shutdown()
+    OUT.mkdir(exist_ok=True)
+    (OUT / "lighthouse.json").write_text(json.dumps(results, indent=1))
+    lines = ["| page | performance | accessibility | best practices | total bytes | FCP | LCP |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['performance']} | {r['accessibility']} | {r['best-practices']} | "
+                     f"{r['total_bytes'] / 1e6:.2f} MB | {r['fcp_ms'] / 1000:.1f} s | {r['lcp_ms'] / 1000:.1f} s |")
+    (OUT / "lighthouse.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
