@@ -132,6 +132,32 @@ def _extract_images(content: str, page, config) -> str:
     return content
 
 
+def _align_toc(content: str, page) -> None:
+    """mkdocs-jupyter builds the table of contents from the headings' text without their `code` spans, while
+    nbconvert's heading ids keep it: the TOC links would miss. Point each TOC entry at its heading's real id."""
+    items, stack = [], list(reversed(list(page.toc)))
+    while stack:
+        item = stack.pop()
+        items.append(item)
+        stack.extend(reversed(item.children))
+    levels = {item.level for item in items}
+    heads = [(int(m.group(1)), m.group(2)) for m in re.finditer(r'<h([1-6])\s+id="([^"]+)"', content)]
+    heads = [h for h in heads if h[0] in levels]
+    if [lvl for lvl, _ in heads] != [item.level for item in items]:
+        log.warning("%s: table of contents and headings disagree; TOC links may miss", page.file.src_uri)
+        return
+    for item, (_, hid) in zip(items, heads):
+        item.id = hid
+
+
+def _rewrite_notebook_links(content: str) -> str:
+    """`other.ipynb` (right on GitHub and in Jupyter) -> the other notebook's page `../other/`."""
+    names = {nb.name for nb in (ROOT / NOTEBOOK_DIR).glob("*.ipynb")}
+    return re.sub(r'href="([\w-]+\.ipynb)(#[^"]*)?"',
+                  lambda m: f'href="../{m.group(1)[:-6]}/{m.group(2) or ""}"' if m.group(1) in names else m.group(0),
+                  content)
+
+
 def _extract_css(content: str, page) -> str:
     # Move the inlined <style> blocks into one stylesheet written once in on_post_build.
     styles = re.findall(r"<style[^>]*>(.*?)</style>", content, flags=re.S)
@@ -151,6 +177,8 @@ def on_page_content(html_content, page, config, files):
     content = _extract_css(content, page)
     content = _extract_images(content, page, config)
     content = _rewrite_chapter_links(content, page, files)
+    content = _rewrite_notebook_links(content)
+    _align_toc(content, page)
     # Wide code and output areas scroll sideways: keyboard users must be able to focus them (axe).
     content = re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div tabindex="0" class="\1"', content)
     content = re.sub(r'(<div class="jp-RenderedText[^"]*"[^>]*>\s*|<div class="highlight">)<pre>', r'\1<pre tabindex="0">',
@@ -167,12 +195,20 @@ def on_page_content(html_content, page, config, files):
     return content
 
 
+@event_priority(-100)  # after print-site has written print_page/index.html
 def on_post_build(config):
     site = Path(config["site_dir"])
     for nb in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
         dest = site / NOTEBOOK_DIR / nb.stem / nb.name  # next to notebooks/<name>/index.html
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(nb, dest)
+    printable = site / "print_page" / "index.html"
+    if printable.is_file():  # wide code blocks and tables scroll sideways there too: make them keyboard-focusable (axe)
+        text = printable.read_text(encoding="utf-8")
+        text = re.sub(r"<table(?![^>]*tabindex)", '<table tabindex="0"', text)
+        printable.write_text(re.sub(r"<pre([^>]*)>(<span></span>)?<code(?![^>]*tabindex)",
+                                                   r'<pre\1>\2<code tabindex="0"', text),
+                             encoding="utf-8")
     if len(_notebook_css) > 1:
         log.info("notebook pages carry %d different inlined stylesheets; using the first", len(_notebook_css))
     if _notebook_css:

@@ -204,6 +204,9 @@ def test_linked_tabs_follow_the_reader(server, browser):
                 .filter(visible=True)
             if label.count():
                 label.first.click()
+                # Material remembers the choice in localStorage; the next page restores it from there.
+                v.page.wait_for_function("Object.entries(localStorage).some(([k, x]) => "
+                                         "k.endsWith('__tabs') && x.includes('TensorFlow'))", timeout=10000)
                 first = name
                 break
         assert first, f"no page shows a visible TensorFlow tab: {tabbed}"
