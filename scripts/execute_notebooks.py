@@ -145,6 +145,10 @@ def run_one(path: Path, timeout: int, write: bool = True) -> bool:
         print(f"FAILED {rel}, cell {err.cell_number} ({err.first_line!r}):\n{err.detail}", file=sys.stderr)
         print(f"FAILED {rel}, cell {err.cell_number}: the committed notebook was left untouched", file=sys.stderr)
         return False
+    except Exception as err:  # the kernel did not start, or died outside a cell
+        print(f"FAILED {rel} before or between cells: {type(err).__name__}: {err}\n"
+              f"FAILED {rel}: the committed notebook was left untouched", file=sys.stderr)
+        return False
     nb.metadata[META_KEY] = provenance(nb, seconds)
     if write:
         write_atomically(nb, path)
