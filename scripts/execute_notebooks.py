@@ -149,6 +149,10 @@ def run_one(path: Path, timeout: int, write: bool = True) -> bool:
         print(f"FAILED {rel} before or between cells: {type(err).__name__}: {err}\n"
               f"FAILED {rel}: the committed notebook was left untouched", file=sys.stderr)
         return False
+    for i, cell in enumerate(nb.cells, 1):  # the tests reject these; say so now (e.g. on unpinned versions)
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                print(f"  note: {rel} cell {i} wrote to stderr: {out.get('text', '').strip()[:200]!r}")
     nb.metadata[META_KEY] = provenance(nb, seconds)
     if write:
         write_atomically(nb, path)
