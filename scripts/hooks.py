@@ -141,13 +141,16 @@ def _align_toc(content: str, page) -> None:
         items.append(item)
         stack.extend(reversed(item.children))
     levels = {item.level for item in items}
-    heads = [(int(m.group(1)), m.group(2)) for m in re.finditer(r'<h([1-6])\s+id="([^"]+)"', content)]
+    heads = [(int(m.group(1)), m.group(2), m.group(3))
+             for m in re.finditer(r'<h([1-6])\s+id="([^"]+)"[^>]*>(.*?)</h\1>', content, flags=re.S)]
     heads = [h for h in heads if h[0] in levels]
-    if [lvl for lvl, _ in heads] != [item.level for item in items]:
+    if [h[0] for h in heads] != [item.level for item in items]:
         log.warning("%s: table of contents and headings disagree; TOC links may miss", page.file.src_uri)
         return
-    for item, (_, hid) in zip(items, heads):
+    for item, (_, hid, inner) in zip(items, heads):
         item.id = hid
+        # keep the `code` words the TOC dropped ("The current route:" -> "The current torchao route:")
+        item.title = html.escape(html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip())
 
 
 def _rewrite_notebook_links(content: str) -> str:
