@@ -32,7 +32,7 @@ notebooks-force: venv
 
 # axe-core for the browser tests (skipped, with the reason printed, where npm is missing).
 node_modules/axe-core/axe.min.js: package-lock.json
-	if command -v npm >/dev/null; then npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
+	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; fi
 
 test: venv node_modules/axe-core/axe.min.js
 	bash scripts/run_tests.sh
@@ -42,9 +42,8 @@ test: venv node_modules/axe-core/axe.min.js
 check-latest:
 	bash scripts/check_latest.sh $(NB)
 
-# Lighthouse needs the npm dev dependencies (npm ci) and Debian's chromium.
+# Lighthouse (npx, pinned in scripts/lighthouse.py) against Debian's chromium.
 bench: build
-	npm ci --no-audit --no-fund --loglevel=error
 	$(PY) scripts/lighthouse.py
 
 clean:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
 OUT = ROOT / "test-artifacts"
 CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None)
-LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+LIGHTHOUSE_VERSION = "12.8.2"  # 13.x needs Node >= 22.19; this machine has Node 20
 CATEGORIES = ["performance", "accessibility", "best-practices"]
 
 
@@ -38,7 +38,7 @@ def heaviest_notebook_page() -> str:
 
 
 def run(url: str, preset: str) -> dict:
-    args = [str(LIGHTHOUSE), url, "--quiet", "--output=json", "--output-path=stdout",
+    args = ["npx", "--yes", f"lighthouse@{LIGHTHOUSE_VERSION}", url, "--quiet", "--output=json", "--output-path=stdout",
             f"--only-categories={','.join(CATEGORIES)}", f"--chrome-path={CHROMIUM}",
             "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking "
             "--disable-component-update --disable-sync --no-first-run"]
@@ -59,8 +59,8 @@ def main() -> int:
     if not (SITE / "index.html").is_file():
         print("site/ is not built: run `make build` first", file=sys.stderr)
         return 2
-    if CHROMIUM is None or not LIGHTHOUSE.exists():
-        print("needs Debian's chromium and `npm ci` (lighthouse): not found, nothing measured", file=sys.stderr)
+    if CHROMIUM is None or shutil.which("npx") is None:
+        print("needs Debian's chromium and npx (Node.js): not found, nothing measured", file=sys.stderr)
         return 2
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
