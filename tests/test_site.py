@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -19,8 +20,14 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
-_Loader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_sequence(node)[-1]
-                              if isinstance(node, yaml.SequenceNode) else None)
+def _env(loader, node):
+    """MkDocs' `!ENV [NAME, default]`: the variable when set, else the default (as the build sees it)."""
+    *names, default = loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else [None]
+    return next((os.environ[n] for n in names if n in os.environ), default)
+
+
+_Loader.add_constructor("!ENV", _env)
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)  # other tags (python/name: ...) unused here
 CONFIG = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_Loader)
 
 
