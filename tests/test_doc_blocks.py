@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import CHAPTERS, ROOT
+from conftest import BANNED_APIS, CHAPTERS, ROOT
 from run_doc_blocks import extract_blocks, have_cuda, run_page, runnable
 
 PAGES_WITH_CODE = [p for p in CHAPTERS if runnable(p)]
 CUDA_BLOCKS = [(p, b.line) for p in CHAPTERS for b in runnable(p) if b.needs_cuda]
-BANNED_APIS = re.compile(r"from_keras_model_file|count_floating_point_ops|torch\.cuda\.amp|torch\.cpu\.amp|vars\(model\)")
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: p.name)

@@ -6,14 +6,13 @@ import re
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, ROOT, nb_id
+from conftest import BANNED_APIS, NOTEBOOKS, ROOT, nb_id
 from execute_notebooks import NotebookFailed, execute, source_hash
 
 # stderr lines a notebook may print, each with the reason it cannot be avoided. Keep this short.
 STDERR_ALLOWLIST: list[tuple[str, str]] = []
 NOISE = re.compile(r"(Deprecation|Future|User|Runtime)Warning|oneDNN custom operations|cuda_|TF-TRT|"
                    r"absl::|WARNING: All log messages|I0000|W0000|E0000|Traceback \(most recent")
-BANNED_APIS = re.compile(r"from_keras_model_file|count_floating_point_ops|torch\.cuda\.amp|torch\.cpu\.amp|vars\(model\)")
 BUDGET_S = 180  # per notebook from scratch; the goal is 90 s on an idle 2-core CPU, doubled for noisy CI machines
 
 
