@@ -17,6 +17,7 @@ import hashlib
 import importlib.metadata as md
 import json
 import os
+import re
 import platform
 import shutil
 import subprocess
@@ -32,6 +33,12 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 META_KEY = "provenance"
+# Cells whose outputs are timings or otherwise machine-dependent carry this tag; only they may differ between
+# runs. Every other cell must reproduce its committed outputs exactly (see output_differences).
+NONDETERMINISTIC = "nondeterministic"
+# What may differ between two runs of a deterministic cell: object addresses and temp-dir paths.
+_VOLATILE = [(re.compile(r"0x[0-9a-fA-F]{6,}"), "0x…"), (re.compile(r"/tmp/[\w.-]*nbrun-[\w]+"), "<tmpdir>"),
+             (re.compile(r"/tmp/tmp[\w]{6,}"), "<tmp>")]
 
 
 def source_hash(nb) -> str:
@@ -119,6 +126,62 @@ def execute(path: Path, timeout: int) -> tuple[object, float]:
             first = next((line for line in cell.source.splitlines() if line.strip()), "")
             raise NotebookFailed(current["index"] + 1, first, f"{type(err).__name__}: {err}") from None
         return nb, time.perf_counter() - start
+
+
+def _normalise(text: str) -> str:
+    for pattern, repl in _VOLATILE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _comparable(outputs) -> list[tuple[str, str]]:
+    """(kind, text) per output. Images are compared by presence only: a curve that moves by 1e-7 changes
+    pixels, and the numbers a plot shows are printed (and compared) as text where the prose relies on them."""
+    out = []
+    for o in outputs:
+        if o.output_type == "stream":
+            out.append((o.name, o.text))
+        elif o.output_type in ("execute_result", "display_data"):
+            for mime, data in sorted(o.get("data", {}).items()):
+                text = "<image>" if mime.startswith("image/") else (
+                    data if isinstance(data, str) else json.dumps(data, sort_keys=True, ensure_ascii=False))
+                out.append((mime, text))
+        else:
+            out.append((o.output_type, f"{o.get('ename')}: {o.get('evalue')}"))
+    # A stream may be split into several outputs differently from run to run: join consecutive ones.
+    merged: list[tuple[str, str]] = []
+    for kind, text in out:
+        if merged and kind in ("stdout", "stderr") and merged[-1][0] == kind:
+            merged[-1] = (kind, merged[-1][1] + text)
+        else:
+            merged.append((kind, text))
+    return [(kind, _normalise(text)) for kind, text in merged]
+
+
+def output_differences(committed, fresh, label: str) -> list[str]:
+    """Each code cell not tagged `nondeterministic` whose outputs differ: 'label cell N: committed X, fresh Y'."""
+    problems = []
+    if len(committed.cells) != len(fresh.cells):
+        return [f"{label}: {len(committed.cells)} committed cells, {len(fresh.cells)} executed"]
+    for i, (old, new) in enumerate(zip(committed.cells, fresh.cells), 1):
+        if old.cell_type != "code" or NONDETERMINISTIC in old.get("metadata", {}).get("tags", []):
+            continue
+        a, b = _comparable(old.get("outputs", [])), _comparable(new.get("outputs", []))
+        if a == b:
+            continue
+        if len(a) != len(b) or [k for k, _ in a] != [k for k, _ in b]:
+            problems.append(f"{label} cell {i}: committed outputs {[k for k, _ in a]}, fresh {[k for k, _ in b]}")
+            continue
+        for (kind, x), (_, y) in zip(a, b):
+            if x != y:
+                xl, yl = x.splitlines(), y.splitlines()
+                j = next((j for j, (p, q) in enumerate(zip(xl, yl)) if p != q), min(len(xl), len(yl)))
+                line_a = xl[j] if j < len(xl) else "<missing line>"
+                line_b = yl[j] if j < len(yl) else "<missing line>"
+                problems.append(f"{label} cell {i} ({kind}, line {j + 1}): committed {line_a.strip()!r}, "
+                                f"fresh {line_b.strip()!r}")
+                break
+    return problems
 
 
 def write_atomically(nb, path: Path) -> None:
