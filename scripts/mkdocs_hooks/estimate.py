@@ -21,6 +21,7 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "estimate.json"
 PAGE = "estimate.md"
 MARKER = re.compile(r"<!--\s*estimate:(\w+)\s*-->")
 e = html.escape
+TITLES = {"compute": "Training compute", "memory": "Training memory", "inference": "Inference capacity"}
 
 
 def _field(key: str, data: dict) -> str:
@@ -61,7 +62,7 @@ def _results(name: str, data: dict) -> str:
         extra = '<p id="est-inference-verdict" class="elm-est-summary"></p>'
     return (f'<div id="est-{name}-results" class="elm-est-results" aria-live="polite">'
             f'<p class="elm-est-blocked"></p><div class="elm-est-table" tabindex="0" role="region" '
-            f'aria-label="Results and formulas"><table><thead><tr><th scope="col">Output</th><th scope="col">Value</th>'
+            f'aria-label="{TITLES[name]}: results and formulas"><table><thead><tr><th scope="col">Output</th><th scope="col">Value</th>'
             f'<th scope="col">Formula</th></tr></thead><tbody>{rows}</tbody></table></div>{extra}</div>')
 
 
