@@ -4,10 +4,9 @@
    compare the two on a grid of cases. Material's instant navigation re-runs this script on every visit. */
 (function () {
   "use strict";
-  var dataEl = document.getElementById("elm-estimate-data");
   var root = document.getElementById("elm-estimate");
-  if (!dataEl || !root) return;
-  var DATA = JSON.parse(dataEl.textContent);
+  if (!root) return;
+  var DATA = JSON.parse(root.getAttribute("data-estimate"));
   var FIELDS = DATA.fields, CHOICES = DATA.choices;
   var NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
   var NEEDS = {

@@ -2,7 +2,7 @@
 
 docs/estimate.md places `<!-- estimate:NAME -->` markers; this hook replaces each with static HTML (labelled
 inputs with their defaults, outputs with the formula each uses, the presets' sources), so the page is readable,
-searchable and laid out before any script runs. It embeds the inputs part of the JSON for the page's JS
+searchable and laid out before any script runs. It embeds the inputs part of the JSON (an attribute of the page's wrapper) for the page's JS
 (docs/assets/estimate.js) and loads that script on this page only; Material's instant navigation re-runs it.
 It runs after print-site has copied the page, so the printable site gets the prose without the calculators.
 """
@@ -114,7 +114,7 @@ def on_page_content(html_content, page, config, files):
     page_data["models"] = {k: {"values": x["values"]} for k, x in data["models"].items()}
     page_data["devices"] = {k: {"values": x["values"]} for k, x in data["devices"].items()}
     script = get_relative_url("assets/estimate.js", page.file.url)
-    blob = json.dumps(page_data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    return (f'<div id="elm-estimate">{content}</div>'
-            f'<script type="application/json" id="elm-estimate-data">{blob}</script>'
-            f'<script src="{script}"></script>')
+    # In an attribute, not a <script type="application/json">: instant navigation re-creates the page's scripts
+    # without their type, which would run the JSON as JS.
+    blob = e(json.dumps(page_data, ensure_ascii=False, separators=(",", ":")), quote=True)
+    return f'<div id="elm-estimate" data-estimate="{blob}">{content}</div><script src="{script}"></script>'
