@@ -25,7 +25,6 @@ from pathlib import Path
 
 from markdown.extensions.toc import slugify
 from mkdocs.plugins import event_priority
-from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.elm")
@@ -33,19 +32,33 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = "notebooks"
 NOTEBOOK_CSS = "assets/notebook.css"
 CORRECTIONS_MARKER = "<!-- corrections-list -->"
-FIX_TITLE = re.compile(r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+\w+\s+"Fixed from the source:\s*(?P<title>.+)"\s*$')
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
+# "Fixed from the source: ..." (English) / "源材料更正：..." (Chinese)
+FIX_TITLE = re.compile(r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+\w+\s+"(?:Fixed from the source:|源材料更正：)\s*(?P<title>.+)"\s*$')
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{(?:#(?P<id>[\w-]+))?[^}]*\})?\s*#*\s*$")
+CORRECTIONS_TEXT = {
+    "en": ("{total} corrections in {chapters} chapters, generated from the chapters themselves.",
+           "{n} correction(s) in [{title}]({src}):"),
+    "zh": ("共 {total} 处更正，分布在 {chapters} 章，由各章内容自动生成。", "[{title}]({src})中的 {n} 处更正："),
+}
 
 _notebook_css: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------- notebooks as pages
 
-@event_priority(100)  # before mkdocs-jupyter wraps the notebook files
-def on_files(files, config):
-    for nb in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
-        files.append(File(f"{NOTEBOOK_DIR}/{nb.name}", str(ROOT), config["site_dir"], config["use_directory_urls"]))
-    return files
+def current_language(config) -> str:
+    """'en' or 'zh': mkdocs-static-i18n builds the site once per language, each with its theme language."""
+    return config["theme"]["language"]
+
+
+# Per-language UI text of the notebook header.
+HEADER_TEXT = {
+    "en": {"colab": "Open in Colab", "source": "View source on GitHub", "download": "Download notebook",
+           "executed": "Executed", "cores": "cores", "never": "Not executed by <code>make notebooks</code> yet: "
+           "outputs have no provenance."},
+    "zh": {"colab": "在 Colab 中打开", "source": "在 GitHub 上查看源文件", "download": "下载笔记本",
+           "executed": "执行于", "cores": "核", "never": "尚未由 <code>make notebooks</code> 执行：输出没有出处记录。"},
+}
 
 
 def github_parts(config) -> tuple[str, str] | None:
@@ -54,39 +67,41 @@ def github_parts(config) -> tuple[str, str] | None:
     return (m.group(1), config["extra"].get("repo_branch", "main")) if m else None
 
 
-def provenance_stamp(meta: dict) -> str:
+def provenance_stamp(meta: dict, lang: str = "en") -> str:
+    t = HEADER_TEXT[lang]
     prov = meta.get("provenance")
     if not prov:
-        return "Not executed by <code>make notebooks</code> yet: outputs have no provenance."
+        return t["never"]
     v, hw = prov.get("versions", {}), prov.get("hardware", {})
-    parts = [f"Executed {prov.get('executed', '?')}", f"Python {v.get('python', '?')}"]
+    parts = [f"{t['executed']} {prov.get('executed', '?')}", f"Python {v.get('python', '?')}"]
     if v.get("torch"):
         parts.append(f"PyTorch {v['torch']}")
     if v.get("tensorflow"):
         parts.append(f"TensorFlow {v['tensorflow']}")
-    device = f"GPU {hw['gpu']}" if hw.get("gpu") else f"CPU {hw.get('cpu', '?')} ({hw.get('cores', '?')} cores)"
+    device = f"GPU {hw['gpu']}" if hw.get("gpu") else f"CPU {hw.get('cpu', '?')} ({hw.get('cores', '?')} {t['cores']})"
     parts += [device, f"{prov.get('seconds', '?')} s"]
     return " · ".join(html.escape(str(p)) for p in parts)
 
 
 def notebook_header(page, config) -> str:
-    src = page.file.src_uri  # notebooks/<name>.ipynb
+    src = page.file.src_uri  # notebooks/<name>.ipynb, or notebooks/<name>.zh.ipynb
     name = Path(src).name
+    t = HEADER_TEXT[current_language(config)]
     links = []
     gh = github_parts(config)
     if gh:
         repo, branch = gh
-        links.append(("Open in Colab", f"https://colab.research.google.com/github/{repo}/blob/{branch}/{src}",
+        links.append((t["colab"], f"https://colab.research.google.com/github/{repo}/blob/{branch}/{src}",
                       "elm-colab"))
-        links.append(("View source on GitHub", f"https://github.com/{repo}/blob/{branch}/{src}", "elm-source"))
-    links.append(("Download notebook", name, "elm-download"))
+        links.append((t["source"], f"https://github.com/{repo}/blob/{branch}/{src}", "elm-source"))
+    links.append((t["download"], name, "elm-download"))
     buttons = "".join(
         f'<a class="md-button{" md-button--primary" if i == 0 else ""} {cls}" href="{html.escape(url)}"'
         f'{" download" if cls == "elm-download" else ""}>{label}</a>'
         for i, (label, url, cls) in enumerate(links))
     meta = json.loads(Path(page.file.abs_src_path).read_text(encoding="utf-8")).get("metadata", {})
     return (f'<div class="elm-notebook-header"><p class="elm-buttons">{buttons}</p>'
-            f'<p class="elm-provenance">{provenance_stamp(meta)}</p></div>')
+            f'<p class="elm-provenance">{provenance_stamp(meta, current_language(config))}</p></div>')
 
 
 def _rewrite_chapter_links(content: str, page, files) -> str:
@@ -200,9 +215,13 @@ def on_page_content(html_content, page, config, files):
 
 @event_priority(-100)  # after print-site has written print_page/index.html
 def on_post_build(config):
-    site = Path(config["site_dir"])
+    site, lang = Path(config["site_dir"]), current_language(config)
     for nb in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
-        dest = site / NOTEBOOK_DIR / nb.stem / nb.name  # next to notebooks/<name>/index.html
+        stem, _, nb_lang = nb.stem.partition(".")
+        if (nb_lang or "en") != lang:
+            continue
+        # next to notebooks/<name>/index.html (zh/notebooks/<name>/ for Chinese)
+        dest = site / ("" if lang == "en" else lang) / NOTEBOOK_DIR / stem / nb.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(nb, dest)
     printable = site / "print_page" / "index.html"
@@ -226,11 +245,13 @@ def on_post_build(config):
 
 # ---------------------------------------------------------------- corrections index
 
-def collect_corrections(docs_dir: Path, nav_order: list[str]) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """[(chapter src path, chapter title, [(correction title, anchor)])] in nav order."""
+def collect_corrections(docs_dir: Path, nav_order: list[str], lang: str = "en") -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """[(chapter src path, chapter title, [(correction title, anchor)])] in nav order, from the pages in `lang`."""
     out = []
     for src in nav_order:
         path = docs_dir / src
+        if lang != "en" and path.with_suffix(f".{lang}.md").is_file():
+            path = path.with_suffix(f".{lang}.md")
         if not path.is_file() or src == "corrections.md":
             continue
         title, anchor, fixes, in_fence = src, "", [], False
@@ -245,7 +266,7 @@ def collect_corrections(docs_dir: Path, nav_order: list[str]) -> list[tuple[str,
                 if len(h.group(1)) == 1:
                     title = text
                 else:
-                    anchor = slugify(text, "-")
+                    anchor = h.group("id") or slugify(text, "-")
                 continue
             m = FIX_TITLE.match(line)
             if m:
@@ -267,16 +288,18 @@ def _nav_sources(nav) -> list[str]:
 
 
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri != "corrections.md" or CORRECTIONS_MARKER not in markdown:
+    if page.file.src_uri not in ("corrections.md", "corrections.zh.md") or CORRECTIONS_MARKER not in markdown:
         return markdown
-    groups = collect_corrections(Path(config["docs_dir"]), _nav_sources(config["nav"]))
+    lang = current_language(config)
+    intro, per_chapter = CORRECTIONS_TEXT[lang]
+    groups = collect_corrections(Path(config["docs_dir"]), _nav_sources(config["nav"]), lang)
     lines = []
     for src, title, fixes in groups:
-        lines += [f"### {title}", "", f"{len(fixes)} correction(s) in [{title}]({src}):", ""]
+        lines += [f"### {title}", "", per_chapter.format(n=len(fixes), title=title, src=src), ""]
         lines += [f"- [{t}]({src}{'#' + a if a else ''})" for t, a in fixes]
         lines.append("")
     total = sum(len(f) for _, _, f in groups)
-    lines.insert(0, f"{total} corrections in {len(groups)} chapters, generated from the chapters themselves.\n")
+    lines.insert(0, intro.format(total=total, chapters=len(groups)) + "\n")
     return markdown.replace(CORRECTIONS_MARKER, "\n".join(lines))
 
 
