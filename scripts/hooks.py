@@ -25,6 +25,7 @@ from pathlib import Path
 
 from markdown.extensions.toc import slugify
 from mkdocs.plugins import event_priority
+from mkdocs_jupyter.plugin import NotebookFile
 from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.elm")
@@ -49,6 +50,22 @@ _notebook_css: dict[str, str] = {}
 def current_language(config) -> str:
     """'en' or 'zh': mkdocs-static-i18n builds the site once per language, each with its theme language."""
     return config["theme"]["language"]
+
+
+@event_priority(-110)  # after mkdocs-static-i18n (-100), which re-creates every file as a plain File
+def on_files(files, config):
+    """Notebooks reach docs/ through the docs/notebooks symlink; make each one a page again (mkdocs-jupyter's
+    NotebookFile), at the URL of its language: notebooks/<name>/ or zh/notebooks/<name>/."""
+    lang = current_language(config)
+    for file in [f for f in files if f.src_uri.endswith(".ipynb") and not isinstance(f, NotebookFile)]:
+        page = NotebookFile(file, use_directory_urls=config["use_directory_urls"], site_dir=config["site_dir"])
+        prefix, stem = ("" if lang == "en" else f"{lang}/"), Path(file.src_uri).name.split(".")[0]
+        page.dest_path = f"{prefix}{NOTEBOOK_DIR}/{stem}/index.html"
+        page.abs_dest_path = str(Path(config["site_dir"]) / page.dest_path)
+        page.url = f"{prefix}{NOTEBOOK_DIR}/{stem}/"
+        files.remove(file)
+        files.append(page)
+    return files
 
 
 # Per-language UI text of the notebook header.
@@ -213,18 +230,39 @@ def on_page_content(html_content, page, config, files):
     return content
 
 
-@event_priority(-100)  # after print-site has written print_page/index.html
+_english_print_page: list[str] = []
+
+
+def _place_print_page(site: Path, lang: str) -> Path:
+    """print-site writes <site>/print_page/index.html in every language build (the Chinese build, nested in the
+    English one's post-build, overwrites the English page): keep each language's at its own URL."""
+    printable = site / "print_page" / "index.html"
+    if lang == "en":
+        _english_print_page[:] = [printable.read_text(encoding="utf-8")] if printable.is_file() else []
+        return printable
+    own = site / lang / "print_page" / "index.html"
+    if printable.is_file() and _english_print_page:
+        own.parent.mkdir(parents=True, exist_ok=True)
+        # one level deeper now: every relative URL gains a "../"
+        text = re.sub(r'(\s(?:href|src)=")(?!#|[a-z]+:|/)', r"\1../", printable.read_text(encoding="utf-8"))
+        own.write_text(text, encoding="utf-8")
+        printable.write_text(_english_print_page[0], encoding="utf-8")
+    return own
+
+
+@event_priority(-50)  # after print-site (0) has written print_page/index.html, before i18n (-100) builds zh
 def on_post_build(config):
     site, lang = Path(config["site_dir"]), current_language(config)
-    for nb in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
-        stem, _, nb_lang = nb.stem.partition(".")
-        if (nb_lang or "en") != lang:
+    for english in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
+        if "." in english.stem:
             continue
+        translated = english.with_name(f"{english.stem}.{lang}.ipynb")
+        nb = translated if lang != "en" and translated.is_file() else english
         # next to notebooks/<name>/index.html (zh/notebooks/<name>/ for Chinese)
-        dest = site / ("" if lang == "en" else lang) / NOTEBOOK_DIR / stem / nb.name
+        dest = site / ("" if lang == "en" else lang) / NOTEBOOK_DIR / english.stem / nb.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(nb, dest)
-    printable = site / "print_page" / "index.html"
+    printable = _place_print_page(site, lang)
     if printable.is_file():  # wide code blocks and tables scroll sideways there too: make them keyboard-focusable (axe)
         text = printable.read_text(encoding="utf-8")
         text = re.sub(r"<table(?![^>]*tabindex)", '<table tabindex="0"', text)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.utils import get_relative_url
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -73,3 +74,16 @@ def on_page_markdown(markdown, page, config, files):
 def _after_title(markdown: str, block: str) -> str:
     m = re.search(r"^# .*\n", markdown, re.M)
     return markdown[: m.end()] + "\n" + block + markdown[m.end():] if m else block + markdown
+
+
+def on_post_page(output, page, config):
+    """The language switcher's links to a home page are absolute ("/", "/zh/"): make them relative, so the site
+    works under a sub-path (GitHub Pages project sites)."""
+    def rel(m: re.Match) -> str:
+        return f'{m["pre"]}href="{get_relative_url(m["href"].lstrip("/") or ".", page.file.url)}"'
+
+    output = re.sub(r'(?P<pre><a )href="(?P<href>/[^"]*)"(?= hreflang=)', rel, output)
+    if page.file.src_uri.endswith(f".{LANG}.ipynb"):  # the plugin misses a translated notebook's English page
+        english = get_relative_url(page.file.url[len(f"{LANG}/"):], page.file.url)
+        output = re.sub(r'href="[^"]*"(?= hreflang="en")', f'href="{english}"', output)
+    return output
