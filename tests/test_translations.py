@@ -102,3 +102,18 @@ def test_stale_translation_shows_a_notice_and_code_is_included():
         tmp.unlink()
     assert "译文可能已过时" in out and 'href="../"' in out
     assert "    " + blocks[0].splitlines()[0] in out
+
+
+def test_chinese_text_uses_the_glossary_terms():
+    import yaml
+
+    glossary = yaml.safe_load((ROOT / "docs" / "glossary.yml").read_text(encoding="utf-8"))
+    avoid = {bad: t["zh"] for g in glossary for t in g["terms"] for bad in t.get("avoid", [])}
+    texts = {p.name: prose(p.read_text(encoding="utf-8")) for p in ZH_CHAPTERS if p.name != "glossary.zh.md"}
+    for nb in NOTEBOOKS:
+        zh = zh_notebook_path(nb)
+        if zh.is_file():
+            texts[zh.name] = "\n".join(c.source for c in nbformat.read(zh, as_version=4).cells if c.cell_type == "markdown")
+    found = [f"{name}: {bad} (the glossary says {good})" for name, text in texts.items()
+             for bad, good in avoid.items() if bad in text]
+    assert not found, "terms the glossary rejects:\n" + "\n".join(found)

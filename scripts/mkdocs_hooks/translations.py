@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.utils import get_relative_url
 
@@ -55,8 +56,25 @@ def _english_url(page) -> str:
     return "../" * url.count("/") + url[len(f"{LANG}/"):]
 
 
+GLOSSARY_MARKER = "<!-- glossary -->"
+GLOSSARY_HEAD = {"en": "| English | 中文 | Note |\n|---|---|---|", "zh": "| English | 中文 | 说明 |\n|---|---|---|"}
+
+
+def glossary_table(docs_dir: Path, lang: str) -> str:
+    """docs/glossary.yml as one table per group (the same data on the English and the Chinese page)."""
+    out = []
+    for group in yaml.safe_load((docs_dir / "glossary.yml").read_text(encoding="utf-8")):
+        title = group["group"].split(" / ")[0 if lang == "en" else -1]
+        out += [f"## {title}", "", GLOSSARY_HEAD[lang]]
+        out += [f"| {t['en']} | {t['zh']} | {t.get('seed', '')} |" for t in group["terms"]]
+        out.append("")
+    return "\n".join(out)
+
+
 def on_page_markdown(markdown, page, config, files):
     src = page.file.src_uri
+    if GLOSSARY_MARKER in markdown:
+        markdown = markdown.replace(GLOSSARY_MARKER, glossary_table(Path(config["docs_dir"]), _current_language(config)))
     if src.endswith(f".{LANG}.md"):
         en_path = Path(config["docs_dir"]) / src.replace(f".{LANG}.md", ".md")
         english = en_path.read_text(encoding="utf-8")
