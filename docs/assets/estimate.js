@@ -17,9 +17,10 @@
       "bandwidth", "usable", "weight_format", "kv_format"]
   };
 
+  // Number formats made once: each toLocaleString call with options builds a new formatter (slow on phones).
+  var WHOLE = new Intl.NumberFormat("en-US"), SIX = new Intl.NumberFormat("en-US", {maximumFractionDigits: 6});
   function fmt(x) {  // a number in a message: 4,096 or 0.000001 (as fmt() in the Python reference)
-    return Number.isInteger(x) ? x.toLocaleString("en-US")
-      : x.toLocaleString("en-US", {minimumFractionDigits: 0, maximumFractionDigits: 6});
+    return Number.isInteger(x) ? WHOLE.format(x) : SIX.format(x);
   }
 
   function validate(raw) {
@@ -147,7 +148,7 @@
     if (m === "10.0") { m = "1.00"; e += 1; }
     return m + " × 10" + String(e).replace(/./g, function (c) { return SUP[c]; });
   }
-  function sig(x) { return Number(x.toPrecision(3)).toLocaleString("en-US", {maximumFractionDigits: 6}); }
+  function sig(x) { return SIX.format(Number(x.toPrecision(3))); }
   function bytes(x) {
     var units = [[1e12, "TB"], [1e9, "GB"], [1e6, "MB"], [1e3, "kB"]], bin = [[1099511627776, "TiB"],
       [1073741824, "GiB"], [1048576, "MiB"], [1024, "KiB"]];
@@ -169,7 +170,7 @@
     hours: function (x) { return sci(x) + " device-hours"; },
     money: function (x) { return "$" + sci(x); },
     bytes: bytes,
-    count: function (x) { return Math.round(x).toLocaleString("en-US"); },
+    count: function (x) { return WHOLE.format(Math.round(x)); },
     rate: function (x) { return sig(x) + " tokens/s"; },
     percent: function (x) { return sig(100 * x) + " %"; }
   };

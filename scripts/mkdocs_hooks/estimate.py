@@ -3,7 +3,7 @@
 docs/estimate.md places `<!-- estimate:NAME -->` markers; this hook replaces each with static HTML (labelled
 inputs with their defaults, outputs with the formula each uses, the presets' sources), so the page is readable,
 searchable and laid out before any script runs. It embeds the inputs part of the JSON (an attribute of the page's wrapper) for the page's JS
-(docs/assets/estimate.js) and loads that script on this page only; Material's instant navigation re-runs it.
+(docs/assets/estimate.js) and loads that script and its stylesheet on this page only; Material's instant navigation re-runs it.
 It runs after print-site has copied the page, so the printable site gets the prose without the calculators.
 """
 
@@ -110,11 +110,20 @@ def on_page_content(html_content, page, config, files):
         raise ValueError(f"docs/{PAGE}: unknown marker estimate:{name}")
 
     content = MARKER.sub(repl, html_content)
-    page_data = {k: data[k] for k in ("fields", "choices", "constants")}
+    # What the JS reads, no more (labels of choices, hints and sources are already in the HTML).
+    page_data = {"fields": {k: {x: f[x] for x in ("label", "unit", "min", "max", "int", "default")}
+                            for k, f in data["fields"].items()},
+                 "choices": {k: {"default": c["default"],
+                                 "options": {o: {x: y for x, y in opt.items() if x != "label"}
+                                             for o, opt in c["options"].items()}}
+                             for k, c in data["choices"].items()},
+                 "constants": {k: {"value": c["value"]} for k, c in data["constants"].items()}}
     page_data["models"] = {k: {"values": x["values"]} for k, x in data["models"].items()}
     page_data["devices"] = {k: {"values": x["values"]} for k, x in data["devices"].items()}
     script = get_relative_url("assets/estimate.js", page.file.url)
     # In an attribute, not a <script type="application/json">: instant navigation re-creates the page's scripts
     # without their type, which would run the JSON as JS.
     blob = e(json.dumps(page_data, ensure_ascii=False, separators=(",", ":")), quote=True)
-    return f'<div id="elm-estimate" data-estimate="{blob}">{content}</div><script src="{script}"></script>'
+    css = get_relative_url("assets/estimate.css", page.file.url)
+    return (f'<link rel="stylesheet" href="{css}"><div id="elm-estimate" data-estimate="{blob}">{content}</div>'
+            f'<script src="{script}" defer></script>')
