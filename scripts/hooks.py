@@ -185,6 +185,40 @@ def _align_toc(content: str, page) -> None:
         item.title = html.escape(html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip())
 
 
+def _english_heading_ids(content: str, page) -> str:
+    """A Chinese notebook's headings get the English notebook's heading ids, in order: the slug of a Chinese
+    heading is empty (ids "" break the TOC and collide), and shared anchors keep links and the language switch
+    landing on the same section. Code cells are shared, so the headings correspond one to one."""
+    src = page.file.src_uri
+    if not src.endswith(".zh.ipynb"):
+        return content
+    english = ROOT / src.replace(".zh.ipynb", ".ipynb")
+    if not english.is_file():
+        return content
+    cells = json.loads(english.read_text(encoding="utf-8"))["cells"]
+    ids = []
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = re.sub(r"^(`{3,}|~{3,}).*?^\1\s*$", "", "".join(cell["source"]), flags=re.M | re.S)
+        ids += [slugify(re.sub(r"[`*]", "", m.group(1)).strip(), "-")
+                for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", text, flags=re.M)]
+    heads = list(re.finditer(r'<h([1-6])\s+id="([^"]*)"(.*?)</h\1>', content, flags=re.S))
+    if len(heads) != len(ids):
+        log.warning("%s: %d headings, the English notebook has %d: heading ids not shared", src, len(heads), len(ids))
+        return content
+    seen: dict[str, int] = {}
+    out, last = [], 0
+    for m, hid in zip(heads, ids):
+        n = seen.get(hid, 0)
+        seen[hid] = n + 1
+        hid = f"{hid}_{n}" if n else hid
+        inner = m.group(3).replace(f'class="anchor-link" href="#{m.group(2)}"', f'class="anchor-link" href="#{hid}"')
+        out += [content[last:m.start()], f'<h{m.group(1)} id="{hid}"{inner}</h{m.group(1)}>']
+        last = m.end()
+    return "".join(out) + content[last:]
+
+
 def _rewrite_notebook_links(content: str) -> str:
     """`other.ipynb` (right on GitHub and in Jupyter) -> the other notebook's page `../other/`."""
     names = {nb.name for nb in (ROOT / NOTEBOOK_DIR).glob("*.ipynb")}
@@ -213,6 +247,7 @@ def on_page_content(html_content, page, config, files):
     content = _extract_images(content, page, config)
     content = _rewrite_chapter_links(content, page, files)
     content = _rewrite_notebook_links(content)
+    content = _english_heading_ids(content, page)
     _align_toc(content, page)
     # Wide code and output areas scroll sideways: keyboard users must be able to focus them (axe).
     content = re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div tabindex="0" class="\1"', content)
