@@ -25,7 +25,7 @@ from pathlib import Path
 
 from markdown.extensions.toc import slugify
 from mkdocs.plugins import event_priority
-from mkdocs.structure.files import File
+from mkdocs_jupyter.plugin import NotebookFile
 from mkdocs.utils import get_relative_url
 
 log = logging.getLogger("mkdocs.hooks.elm")
@@ -33,19 +33,49 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = "notebooks"
 NOTEBOOK_CSS = "assets/notebook.css"
 CORRECTIONS_MARKER = "<!-- corrections-list -->"
-FIX_TITLE = re.compile(r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+\w+\s+"Fixed from the source:\s*(?P<title>.+)"\s*$')
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
+# "Fixed from the source: ..." (English) / "源材料更正：..." (Chinese)
+FIX_TITLE = re.compile(r'^(?P<indent>\s*)(?:!!!|\?\?\?\+?)\s+\w+\s+"(?:Fixed from the source:|源材料更正：)\s*(?P<title>.+)"\s*$')
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{(?:#(?P<id>[\w-]+))?[^}]*\})?\s*#*\s*$")
+CORRECTIONS_TEXT = {
+    "en": ("{total} corrections in {chapters} chapters, generated from the chapters themselves.",
+           "{n} correction(s) in [{title}]({src}):"),
+    "zh": ("共 {total} 处更正，分布在 {chapters} 章，由各章内容自动生成。", "[{title}]({src})中的 {n} 处更正："),
+}
 
 _notebook_css: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------- notebooks as pages
 
-@event_priority(100)  # before mkdocs-jupyter wraps the notebook files
+def current_language(config) -> str:
+    """'en' or 'zh': mkdocs-static-i18n builds the site once per language, each with its theme language."""
+    return config["theme"]["language"]
+
+
+@event_priority(-110)  # after mkdocs-static-i18n (-100), which re-creates every file as a plain File
 def on_files(files, config):
-    for nb in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
-        files.append(File(f"{NOTEBOOK_DIR}/{nb.name}", str(ROOT), config["site_dir"], config["use_directory_urls"]))
+    """Notebooks reach docs/ through the docs/notebooks symlink; make each one a page again (mkdocs-jupyter's
+    NotebookFile), at the URL of its language: notebooks/<name>/ or zh/notebooks/<name>/."""
+    lang = current_language(config)
+    for file in [f for f in files if f.src_uri.endswith(".ipynb") and not isinstance(f, NotebookFile)]:
+        page = NotebookFile(file, use_directory_urls=config["use_directory_urls"], site_dir=config["site_dir"])
+        prefix, stem = ("" if lang == "en" else f"{lang}/"), Path(file.src_uri).name.split(".")[0]
+        page.dest_path = f"{prefix}{NOTEBOOK_DIR}/{stem}/index.html"
+        page.abs_dest_path = str(Path(config["site_dir"]) / page.dest_path)
+        page.url = f"{prefix}{NOTEBOOK_DIR}/{stem}/"
+        files.remove(file)
+        files.append(page)
     return files
+
+
+# Per-language UI text of the notebook header.
+HEADER_TEXT = {
+    "en": {"colab": "Open in Colab", "source": "View source on GitHub", "download": "Download notebook",
+           "executed": "Executed", "cores": "cores", "never": "Not executed by <code>make notebooks</code> yet: "
+           "outputs have no provenance."},
+    "zh": {"colab": "在 Colab 中打开", "source": "在 GitHub 上查看源文件", "download": "下载笔记本",
+           "executed": "执行于", "cores": "核", "never": "尚未由 <code>make notebooks</code> 执行：输出没有出处记录。"},
+}
 
 
 def github_parts(config) -> tuple[str, str] | None:
@@ -54,39 +84,41 @@ def github_parts(config) -> tuple[str, str] | None:
     return (m.group(1), config["extra"].get("repo_branch", "main")) if m else None
 
 
-def provenance_stamp(meta: dict) -> str:
+def provenance_stamp(meta: dict, lang: str = "en") -> str:
+    t = HEADER_TEXT[lang]
     prov = meta.get("provenance")
     if not prov:
-        return "Not executed by <code>make notebooks</code> yet: outputs have no provenance."
+        return t["never"]
     v, hw = prov.get("versions", {}), prov.get("hardware", {})
-    parts = [f"Executed {prov.get('executed', '?')}", f"Python {v.get('python', '?')}"]
+    parts = [f"{t['executed']} {prov.get('executed', '?')}", f"Python {v.get('python', '?')}"]
     if v.get("torch"):
         parts.append(f"PyTorch {v['torch']}")
     if v.get("tensorflow"):
         parts.append(f"TensorFlow {v['tensorflow']}")
-    device = f"GPU {hw['gpu']}" if hw.get("gpu") else f"CPU {hw.get('cpu', '?')} ({hw.get('cores', '?')} cores)"
+    device = f"GPU {hw['gpu']}" if hw.get("gpu") else f"CPU {hw.get('cpu', '?')} ({hw.get('cores', '?')} {t['cores']})"
     parts += [device, f"{prov.get('seconds', '?')} s"]
     return " · ".join(html.escape(str(p)) for p in parts)
 
 
 def notebook_header(page, config) -> str:
-    src = page.file.src_uri  # notebooks/<name>.ipynb
+    src = page.file.src_uri  # notebooks/<name>.ipynb, or notebooks/<name>.zh.ipynb
     name = Path(src).name
+    t = HEADER_TEXT[current_language(config)]
     links = []
     gh = github_parts(config)
     if gh:
         repo, branch = gh
-        links.append(("Open in Colab", f"https://colab.research.google.com/github/{repo}/blob/{branch}/{src}",
+        links.append((t["colab"], f"https://colab.research.google.com/github/{repo}/blob/{branch}/{src}",
                       "elm-colab"))
-        links.append(("View source on GitHub", f"https://github.com/{repo}/blob/{branch}/{src}", "elm-source"))
-    links.append(("Download notebook", name, "elm-download"))
+        links.append((t["source"], f"https://github.com/{repo}/blob/{branch}/{src}", "elm-source"))
+    links.append((t["download"], name, "elm-download"))
     buttons = "".join(
         f'<a class="md-button{" md-button--primary" if i == 0 else ""} {cls}" href="{html.escape(url)}"'
         f'{" download" if cls == "elm-download" else ""}>{label}</a>'
         for i, (label, url, cls) in enumerate(links))
     meta = json.loads(Path(page.file.abs_src_path).read_text(encoding="utf-8")).get("metadata", {})
     return (f'<div class="elm-notebook-header"><p class="elm-buttons">{buttons}</p>'
-            f'<p class="elm-provenance">{provenance_stamp(meta)}</p></div>')
+            f'<p class="elm-provenance">{provenance_stamp(meta, current_language(config))}</p></div>')
 
 
 def _rewrite_chapter_links(content: str, page, files) -> str:
@@ -153,6 +185,40 @@ def _align_toc(content: str, page) -> None:
         item.title = html.escape(html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip())
 
 
+def _english_heading_ids(content: str, page) -> str:
+    """A Chinese notebook's headings get the English notebook's heading ids, in order: the slug of a Chinese
+    heading is empty (ids "" break the TOC and collide), and shared anchors keep links and the language switch
+    landing on the same section. Code cells are shared, so the headings correspond one to one."""
+    src = page.file.src_uri
+    if not src.endswith(".zh.ipynb"):
+        return content
+    english = ROOT / src.replace(".zh.ipynb", ".ipynb")
+    if not english.is_file():
+        return content
+    cells = json.loads(english.read_text(encoding="utf-8"))["cells"]
+    ids = []
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = re.sub(r"^(`{3,}|~{3,}).*?^\1\s*$", "", "".join(cell["source"]), flags=re.M | re.S)
+        ids += [slugify(re.sub(r"[`*]", "", m.group(1)).strip(), "-")
+                for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", text, flags=re.M)]
+    heads = list(re.finditer(r'<h([1-6])\s+id="([^"]*)"(.*?)</h\1>', content, flags=re.S))
+    if len(heads) != len(ids):
+        log.warning("%s: %d headings, the English notebook has %d: heading ids not shared", src, len(heads), len(ids))
+        return content
+    seen: dict[str, int] = {}
+    out, last = [], 0
+    for m, hid in zip(heads, ids):
+        n = seen.get(hid, 0)
+        seen[hid] = n + 1
+        hid = f"{hid}_{n}" if n else hid
+        inner = m.group(3).replace(f'class="anchor-link" href="#{m.group(2)}"', f'class="anchor-link" href="#{hid}"')
+        out += [content[last:m.start()], f'<h{m.group(1)} id="{hid}"{inner}</h{m.group(1)}>']
+        last = m.end()
+    return "".join(out) + content[last:]
+
+
 def _rewrite_notebook_links(content: str) -> str:
     """`other.ipynb` (right on GitHub and in Jupyter) -> the other notebook's page `../other/`."""
     names = {nb.name for nb in (ROOT / NOTEBOOK_DIR).glob("*.ipynb")}
@@ -181,6 +247,7 @@ def on_page_content(html_content, page, config, files):
     content = _extract_images(content, page, config)
     content = _rewrite_chapter_links(content, page, files)
     content = _rewrite_notebook_links(content)
+    content = _english_heading_ids(content, page)
     _align_toc(content, page)
     # Wide code and output areas scroll sideways: keyboard users must be able to focus them (axe).
     content = re.sub(r'<div class="(highlight-ipynb[^"]*)"', r'<div tabindex="0" class="\1"', content)
@@ -198,14 +265,39 @@ def on_page_content(html_content, page, config, files):
     return content
 
 
-@event_priority(-100)  # after print-site has written print_page/index.html
+_english_print_page: list[str] = []
+
+
+def _place_print_page(site: Path, lang: str) -> Path:
+    """print-site writes <site>/print_page/index.html in every language build (the Chinese build, nested in the
+    English one's post-build, overwrites the English page): keep each language's at its own URL."""
+    printable = site / "print_page" / "index.html"
+    if lang == "en":
+        _english_print_page[:] = [printable.read_text(encoding="utf-8")] if printable.is_file() else []
+        return printable
+    own = site / lang / "print_page" / "index.html"
+    if printable.is_file() and _english_print_page:
+        own.parent.mkdir(parents=True, exist_ok=True)
+        # one level deeper now: every relative URL gains a "../"
+        text = re.sub(r'(\s(?:href|src)=")(?!#|[a-z]+:|/)', r"\1../", printable.read_text(encoding="utf-8"))
+        own.write_text(text, encoding="utf-8")
+        printable.write_text(_english_print_page[0], encoding="utf-8")
+    return own
+
+
+@event_priority(-50)  # after print-site (0) has written print_page/index.html, before i18n (-100) builds zh
 def on_post_build(config):
-    site = Path(config["site_dir"])
-    for nb in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
-        dest = site / NOTEBOOK_DIR / nb.stem / nb.name  # next to notebooks/<name>/index.html
+    site, lang = Path(config["site_dir"]), current_language(config)
+    for english in sorted((ROOT / NOTEBOOK_DIR).glob("*.ipynb")):
+        if "." in english.stem:
+            continue
+        translated = english.with_name(f"{english.stem}.{lang}.ipynb")
+        nb = translated if lang != "en" and translated.is_file() else english
+        # next to notebooks/<name>/index.html (zh/notebooks/<name>/ for Chinese)
+        dest = site / ("" if lang == "en" else lang) / NOTEBOOK_DIR / english.stem / nb.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(nb, dest)
-    printable = site / "print_page" / "index.html"
+    printable = _place_print_page(site, lang)
     if printable.is_file():  # wide code blocks and tables scroll sideways there too: make them keyboard-focusable (axe)
         text = printable.read_text(encoding="utf-8")
         text = re.sub(r"<table(?![^>]*tabindex)", '<table tabindex="0"', text)
@@ -226,11 +318,13 @@ def on_post_build(config):
 
 # ---------------------------------------------------------------- corrections index
 
-def collect_corrections(docs_dir: Path, nav_order: list[str]) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """[(chapter src path, chapter title, [(correction title, anchor)])] in nav order."""
+def collect_corrections(docs_dir: Path, nav_order: list[str], lang: str = "en") -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """[(chapter src path, chapter title, [(correction title, anchor)])] in nav order, from the pages in `lang`."""
     out = []
     for src in nav_order:
         path = docs_dir / src
+        if lang != "en" and path.with_suffix(f".{lang}.md").is_file():
+            path = path.with_suffix(f".{lang}.md")
         if not path.is_file() or src == "corrections.md":
             continue
         title, anchor, fixes, in_fence = src, "", [], False
@@ -245,7 +339,7 @@ def collect_corrections(docs_dir: Path, nav_order: list[str]) -> list[tuple[str,
                 if len(h.group(1)) == 1:
                     title = text
                 else:
-                    anchor = slugify(text, "-")
+                    anchor = h.group("id") or slugify(text, "-")
                 continue
             m = FIX_TITLE.match(line)
             if m:
@@ -267,16 +361,18 @@ def _nav_sources(nav) -> list[str]:
 
 
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri != "corrections.md" or CORRECTIONS_MARKER not in markdown:
+    if page.file.src_uri not in ("corrections.md", "corrections.zh.md") or CORRECTIONS_MARKER not in markdown:
         return markdown
-    groups = collect_corrections(Path(config["docs_dir"]), _nav_sources(config["nav"]))
+    lang = current_language(config)
+    intro, per_chapter = CORRECTIONS_TEXT[lang]
+    groups = collect_corrections(Path(config["docs_dir"]), _nav_sources(config["nav"]), lang)
     lines = []
     for src, title, fixes in groups:
-        lines += [f"### {title}", "", f"{len(fixes)} correction(s) in [{title}]({src}):", ""]
+        lines += [f"### {title}", "", per_chapter.format(n=len(fixes), title=title, src=src), ""]
         lines += [f"- [{t}]({src}{'#' + a if a else ''})" for t, a in fixes]
         lines.append("")
     total = sum(len(f) for _, _, f in groups)
-    lines.insert(0, f"{total} corrections in {len(groups)} chapters, generated from the chapters themselves.\n")
+    lines.insert(0, intro.format(total=total, chapters=len(groups)) + "\n")
     return markdown.replace(CORRECTIONS_MARKER, "\n".join(lines))
 
 
