@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 import sys
 from pathlib import Path
 
@@ -97,10 +98,19 @@ def _after_title(markdown: str, block: str) -> str:
 def on_post_page(output, page, config):
     """The language switcher's links to a home page are absolute ("/", "/zh/"): make them relative, so the site
     works under a sub-path (GitHub Pages project sites)."""
+    root = urlparse(config.get("site_url") or "/").path or "/"
+
     def rel(m: re.Match) -> str:
-        return f'{m["pre"]}href="{get_relative_url(m["href"].lstrip("/") or ".", page.file.url)}"'
+        target = m["href"]
+        if target.startswith(root):  # site_url's path: /<repo>/zh/ -> zh/
+            target = target[len(root):]
+        href = get_relative_url(target.lstrip("/") or ".", page.file.url)
+        return f'{m["pre"]}href="{href if href.endswith("/") else href + "/"}"'
 
     output = re.sub(r'(?P<pre><a )href="(?P<href>/[^"]*)"(?= hreflang=)', rel, output)
+    # Material fetches sitemap.xml next to every <link rel="alternate"> target, expecting a language root; these
+    # point at pages (404s, console errors). hreflang stays in sitemap.xml and on the language switcher's links.
+    output = re.sub(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*', "", output)
     if page.file.src_uri.endswith(f".{LANG}.ipynb"):  # the plugin misses a translated notebook's English page
         english = get_relative_url(page.file.url[len(f"{LANG}/"):], page.file.url)
         output = re.sub(r'href="[^"]*"(?= hreflang="en")', f'href="{english}"', output)
