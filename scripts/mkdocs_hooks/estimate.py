@@ -96,7 +96,7 @@ def _sources(data: dict) -> str:
             vals = T["value_sep"].join(f'{data["fields"][k]["label"]} = {v if v != "" else T["enter_yours"]}'
                              + (f' {data["fields"][k]["unit"]}' if data["fields"][k]["unit"] and v != "" else "")
                              for k, v in x["values"].items() if k in data["fields"])
-            refs = "; ".join(f'<a href="{e(s["url"])}">{e(s["text"])}</a>' for s in x["sources"])
+            refs = T["source_sep"].join(f'<a href="{e(s["url"])}">{e(s["text"])}</a>' for s in x["sources"])
             rows.append(f'<tr><td>{e(kind)}{e(T["kind_sep"])}{e(x["label"])}</td><td>{e(vals)}</td><td>{refs}</td></tr>')
     c = data["constants"]["nf4_bits"]
     rows.append(f'<tr><td>{e(T["constant_nf4"])}</td><td>{e(tr(T["bits_per_param"], a=c["value"]))}</td>'
