@@ -135,7 +135,7 @@ def cmd_skeleton(nb_path: Path) -> int:
         if cell.cell_type == "markdown":
             old = cells.get(cell.id)
             fresh = old and old.get("en") == blob_id(cell.source)
-            out[cell.id] = {"en": blob_id(cell.source), "zh": _Literal((old["zh"] if fresh else cell.source) + "\n")}
+            out[cell.id] = {"en": blob_id(cell.source), "zh": _Literal((old["zh"] if fresh else cell.source).rstrip("\n") + "\n")}
     path = NB_TRANSLATIONS / f"{nb_path.stem}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (f"# Chinese Markdown cells of notebooks/{nb_path.name}, keyed by cell id. `en`: blob id of the English\n"
