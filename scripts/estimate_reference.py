@@ -5,10 +5,13 @@ formulas are written twice, here and in the page's JS, in the same order of oper
 runs both on a grid of cases in a real browser and requires the same numbers and the same messages. Units: the
 values are what the reader types (billions of parameters, GB, TFLOP/s, %); the outputs are in base units (FLOPs,
 seconds, bytes, tokens/s).
+The page exists in English and Simplified Chinese: localized(DATA, lang) gives the JSON with each string in that
+language, and validate(raw, lang) writes its messages from the same templates ("text" in the JSON) as the JS.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -17,6 +20,30 @@ from pathlib import Path
 DATA = json.loads((Path(__file__).resolve().parent / "estimate.json").read_text(encoding="utf-8"))
 FIELDS, CHOICES = DATA["fields"], DATA["choices"]
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+LANGUAGES = ("en", "zh")
+
+
+def localized(data: dict, lang: str) -> dict:
+    """The JSON in one language: each {"zh": {...}} object replaces the English strings next to it (an output row's
+    fifth element gives its label and formula), "text" becomes that language's messages and captions; no "zh" left."""
+    def walk(x):
+        if isinstance(x, dict):
+            over = x.get(lang) if lang != "en" and isinstance(x.get(lang), dict) else {}
+            return {**{k: walk(y) for k, y in x.items() if k not in LANGUAGES}, **over}
+        if isinstance(x, list):
+            if len(x) == 5 and isinstance(x[4], dict):   # an output row: key, label, format, formula, {"zh": [...]}
+                label, formula = x[4][lang] if lang != "en" else (x[1], x[3])
+                return [x[0], label, x[2], formula]
+            return [walk(y) for y in x]
+        return x
+    out = walk({k: x for k, x in data.items() if k != "text"})
+    out["text"] = copy.deepcopy(data["text"][lang])
+    return out
+
+
+def tr(template: str, **values) -> str:
+    """A message from its template: {name} replaced (the JS's tr() does the same)."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 # Which inputs each calculator reads: an invalid one blanks that calculator only.
 NEEDS = {
@@ -42,50 +69,49 @@ def defaults() -> dict[str, str]:
     return raw
 
 
-def validate(raw: dict[str, str]) -> tuple[dict, dict[str, str]]:
-    """(values, errors): numbers for the valid fields, a message per invalid field."""
+def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str]]:
+    """(values, errors): numbers for the valid fields, a message per invalid field, in the page's language."""
     values, errors = {}, {}
-    for key, f in FIELDS.items():
+    data = localized(DATA, lang)
+    T = data["text"]
+    for key, f in data["fields"].items():
         text = str(raw.get(key, "")).strip()
         label, unit = f["label"], (" " + f["unit"] if f["unit"] else "")
         if text == "":
-            errors[key] = f"{label}: enter a number."
+            errors[key] = tr(T["empty"], label=label)
             continue
         if not NUMBER.match(text):
-            errors[key] = f"{label}: “{text}” is not a number (use digits, a decimal point, e.g. 1.5 or 2e3)."
+            errors[key] = tr(T["not_number"], label=label, text=text)
             continue
         x = float(text)
         if f["int"] and not x.is_integer():
-            errors[key] = f"{label}: must be a whole number, not {text}."
+            errors[key] = tr(T["not_whole"], label=label, text=text)
         elif x < f["min"]:
-            errors[key] = f"{label}: must be at least {fmt(f['min'])}{unit}."
+            errors[key] = tr(T["too_small"], label=label, min=fmt(f["min"]), unit=unit)
         elif x > f["max"]:
-            errors[key] = f"{label}: at most {fmt(f['max'])}{unit}; {text} is beyond any real run."
+            errors[key] = tr(T["too_large"], label=label, max=fmt(f["max"]), unit=unit, text=text)
         else:
             values[key] = x
     for key, c in CHOICES.items():
         values[key] = raw.get(key) if raw.get(key) in c["options"] else c["default"]
 
-    def check(key, others, ok, message):
+    def check(key, others, ok, name, **args):
         if key in values and all(o in values for o in others) and not ok():
-            errors[key] = f"{FIELDS[key]['label']}: {message}"
+            message = tr(T[name], **{k: fmt(values.get(x, 0) if isinstance(x, str) else x(values))
+                                     for k, x in args.items()})
+            errors[key] = tr(T["invalid"], label=data["fields"][key]["label"], message=message)
             del values[key]
 
     v = values
-    check("heads", ["hidden"], lambda: v["hidden"] % v["heads"] == 0,
-          f"{fmt(v.get('heads', 0))} heads do not divide the hidden size {fmt(v.get('hidden', 0))}.")
-    check("kv_heads", ["heads"], lambda: v["heads"] % v["kv_heads"] == 0,
-          f"{fmt(v.get('kv_heads', 0))} does not divide the {fmt(v.get('heads', 0))} attention heads.")
+    check("heads", ["hidden"], lambda: v["hidden"] % v["heads"] == 0, "heads", a="heads", b="hidden")
+    check("kv_heads", ["heads"], lambda: v["heads"] % v["kv_heads"] == 0, "kv_heads", a="kv_heads", b="heads")
     for key in ("tp", "inf_devices"):
         check(key, ["heads", "kv_heads"], lambda: v["heads"] % v[key] == 0 and v["kv_heads"] % v[key] == 0,
-              f"{fmt(v.get(key, 0))} does not divide both the {fmt(v.get('heads', 0))} attention heads and the "
-              f"{fmt(v.get('kv_heads', 0))} key/value heads.")
-    check("pp", ["layers"], lambda: v["layers"] % v["pp"] == 0,
-          f"{fmt(v.get('pp', 0))} does not divide the {fmt(v.get('layers', 0))} layers.")
-    check("devices", ["tp", "pp"], lambda: v["devices"] % (v["tp"] * v["pp"]) == 0,
-          f"{fmt(v.get('devices', 0))} is not a multiple of t × p = {fmt(v.get('tp', 0) * v.get('pp', 0))}.")
-    check("lora_rank", ["hidden"], lambda: v["lora_rank"] <= v["hidden"],
-          f"{fmt(v.get('lora_rank', 0))} is larger than the hidden size {fmt(v.get('hidden', 0))}.")
+              "split", a=key, b="heads", c="kv_heads")
+    check("pp", ["layers"], lambda: v["layers"] % v["pp"] == 0, "pp", a="pp", b="layers")
+    check("devices", ["tp", "pp"], lambda: v["devices"] % (v["tp"] * v["pp"]) == 0, "devices", a="devices",
+          b=lambda w: w.get("tp", 0) * w.get("pp", 0))
+    check("lora_rank", ["hidden"], lambda: v["lora_rank"] <= v["hidden"], "lora_rank", a="lora_rank", b="hidden")
     return values, errors
 
 

@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
     args = ap.parse_args(argv)
 
-    paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+    # Translations (<name>.zh.ipynb) are generated from the executed English notebook (scripts/translations.py).
+    paths = [p.resolve() for p in args.notebooks] or sorted(p for p in NOTEBOOK_DIR.glob("*.ipynb") if "." not in p.stem)
     missing = [p for p in paths if not p.is_file()]
     if missing:
         print("no such notebook: " + ", ".join(map(str, missing)), file=sys.stderr)

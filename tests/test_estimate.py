@@ -5,7 +5,9 @@ The page's JS is checked against this reference in the browser (test_estimate_br
 from __future__ import annotations
 
 import gzip
+import json
 import math
+import re
 
 import pytest
 from conftest import ROOT
@@ -88,3 +90,48 @@ def test_page_js_is_small():
     js = (ROOT / "docs" / "assets" / "estimate.js").read_bytes()
     data = (ROOT / "scripts" / "estimate.json").read_bytes()   # embedded (trimmed) in the page
     assert len(gzip.compress(js, 9)) + len(gzip.compress(data, 9)) <= 30_000
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("layers", "", "层数 L：请输入一个数。"),
+    ("layers", "abc", "层数 L：“abc”不是数（请用数字和小数点，例如 1.5 或 2e3）。"),
+    ("layers", "2.5", "层数 L：必须是整数，2.5 不是。"),
+    ("n_params", "1e9", "参数量 N：最多 100,000 十亿；1e9 超出了任何真实训练的规模。"),
+    ("mfu", "0", "MFU：不能小于 0.01 %。"),
+    ("pp", "5", "流水线并行度 p：5 不能整除层数 32。"),
+    ("tp", "3", "张量并行度 t：3 不能同时整除注意力头数 32 和键/值头数 32。"),
+    ("devices", "100", "设备数：100 不是 t × p = 8 的倍数。"),
+])
+def test_chinese_messages(field, value, message):
+    raw = ref.defaults()
+    raw[field] = value
+    if field == "devices":
+        raw.update(tp="8")   # 100 is no multiple of t × p = 8
+    values, errors = ref.validate(raw, "zh")
+    assert errors == {field: message}
+    assert set(ref.validate(raw)[1]) == set(errors)           # the same fields fail in either language
+
+
+def test_every_string_has_its_chinese():
+    en, zh = ref.localized(ref.DATA, "en"), ref.localized(ref.DATA, "zh")
+    assert en["text"].keys() == zh["text"].keys()
+    assert '"zh"' not in json.dumps(en) + json.dumps(zh)   # the overlays are applied, not passed on
+    changed = []
+
+    def walk(a, b, path):   # same structure; every English string that has words differs in Chinese
+        assert type(a) is type(b), path
+        if isinstance(a, dict):
+            assert a.keys() == b.keys(), path
+            for k in a:
+                walk(a[k], b[k], f"{path}.{k}")
+        elif isinstance(a, list):
+            assert len(a) == len(b), path
+            for i, (x, y) in enumerate(zip(a, b)):
+                walk(x, y, f"{path}[{i}]")
+        elif isinstance(a, str) and re.search(r"[a-z]{3,} [a-z]{2,}", a) and path.split(".")[-1] not in ("url", "_doc"):
+            changed.append((path, a == b))
+    walk({k: x for k, x in en.items() if k != "text"}, {k: x for k, x in zh.items() if k != "text"}, "")
+    untranslated = [p for p, same in changed if same]
+    assert changed and not untranslated, untranslated
+    assert all(re.search(r"[\u4e00-\u9fff]", x) for k, x in zh["text"].items()
+               if re.search(r"[a-z]{3,} [a-z]{2,}", en["text"][k]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 
 import pytest
 from test_browser import AXE, Visit, browser, server  # noqa: F401  (fixtures)
@@ -210,6 +211,92 @@ def test_axe_finds_nothing_and_nothing_comes_from_another_host(server, browser, 
     with visit(browser, server, scheme) as v:
         v.page.goto(f"{base}/{PAGE}", wait_until="networkidle")
         fill(v.page, {"layers": "-1"})   # the error state must pass too
+        v.page.add_script_tag(path=str(AXE))
+        violations = v.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.map(x => ({id: x.id, impact: x.impact, nodes: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+        assert not violations, violations
+        assert not v.errors and not v.offhost and not v.failed, (v.errors, v.offhost, v.failed)
+
+
+# ------------------------------------------------------------------ the Chinese page (/zh/estimate/)
+ZH_PAGE = "zh/estimate/"
+
+
+def test_chinese_page_js_agrees_with_the_python_reference(server, browser):
+    base, _ = server
+    cases = grid()
+    with visit(browser, server) as v:
+        v.page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
+        assert v.page.get_attribute("html", "lang") == "zh"
+        js = v.page.evaluate("""cases => cases.map(raw => { const c = window.elmEstimate.validate(raw);
+            return {out: window.elmEstimate.estimate(c.values), errors: c.errors}; })""", cases)
+        assert not v.errors, v.errors
+    expected = [{"out": ref.estimate(ref.validate(raw, "zh")[0]), "errors": ref.validate(raw, "zh")[1]} for raw in cases]
+    mismatches = [(raw, got, want) for raw, got, want in zip(cases, js, expected) if not close(want, got)]
+    assert not mismatches, json.dumps(mismatches[0], indent=1, ensure_ascii=False)[:3000]
+    assert any(re.search(r"[\u4e00-\u9fff]", m) for e in expected for m in e["errors"].values())
+
+
+def test_chinese_page_published_figures_and_captions(server, browser):
+    base, _ = server
+    zh = ref.localized(ref.DATA, "zh")
+    with visit(browser, server) as v:
+        page = v.page
+        page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
+        assert page.text_content('label[for="est-layers"]').strip() == zh["fields"]["layers"]["label"]
+        assert page.text_content('label[for="est-precision"]').strip() == zh["choices"]["precision"]["label"]
+        page.select_option("#est-preset-model", "gpt3")
+        assert f"{out(page, 'flops_dense'):.2e}" == "3.14e+23"
+        assert "10²³ FLOPs" in page.text_content('[data-out="flops_dense"]')
+        assert "设备·小时" in page.text_content('[data-out="device_hours"]')
+        fill(page, {"n_params": "7.5", "devices": "64", "tp": "1", "pp": "1", "precision": "amp",
+                    "optimizer": "adamw", "finetune": "full"})
+        gb = []
+        for stage in "0123":
+            fill(page, {"zero": stage})
+            gb.append((out(page, "weights") + out(page, "grads") + out(page, "optimizer")) / 1e9)
+        assert [f"{x:.3g}" for x in gb[:3]] == ["120", "31.4", "16.6"] and f"{gb[3]:.2g}" == "1.9"
+        assert page.text_content("#est-bar-summary").startswith(("放得下：", "放不下："))
+        page.select_option("#est-preset-model", "llama2-7b")
+        fill(page, {"kv_format": "fp16", "context": "4096", "memory": "80", "usable": "100", "weight_format": "fp16"})
+        assert out(page, "kv_token") == 524288 and out(page, "concurrent") == 30
+        assert "512 KiB" in page.text_content('[data-out="kv_token"]')
+        assert "词元/秒" in page.text_content('[data-out="decode_single"]')
+        assert not v.errors, v.errors
+
+
+def test_chinese_page_shows_chinese_messages(server, browser):
+    base, _ = server
+    with visit(browser, server) as v:
+        page = v.page
+        page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
+        page.select_option("#est-preset-model", "llama2-70b")
+        before = {k: page.input_value(f"#est-{k}") for k in ref.FIELDS}
+        for field, value in [("layers", "-4"), ("layers", "eighty"), ("pp", "3"), ("tp", "16"), ("n_params", "")]:
+            page.fill(f"#est-{field}", value)
+            raw = {**before, **{k: page.input_value(f"#est-{k}") for k in ref.CHOICES}, field: value}
+            expected = ref.validate(raw, "zh")[1][field]
+            assert re.search(r"[\u4e00-\u9fff]", expected) and expected != ref.validate(raw)[1][field]
+            msg = page.locator(f"#est-{field}-error")
+            assert msg.is_visible() and msg.text_content() == expected
+            assert page.get_attribute(f"#est-{field}", "aria-invalid") == "true"
+            for name, needs in ref.NEEDS.items():
+                blocked = page.text_content(f"#est-{name}-results .elm-est-blocked")
+                assert (field in needs) == bool(blocked), (field, name, blocked)
+                assert not blocked or blocked.startswith("以下输入修正之前没有结果：")
+            page.fill(f"#est-{field}", before[field])
+            assert not page.locator(f"#est-{field}-error").is_visible()
+        assert not v.errors, v.errors
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chinese_page_axe_finds_nothing(server, browser, scheme):
+    if not AXE.is_file():
+        pytest.skip("axe-core not installed (npm ci)")
+    base, _ = server
+    with visit(browser, server, scheme) as v:
+        v.page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
+        fill(v.page, {"layers": "-1", "memory": "1"})   # an error and a "does not fit" state
         v.page.add_script_tag(path=str(AXE))
         violations = v.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
             .violations.map(x => ({id: x.id, impact: x.impact, nodes: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")

@@ -7,7 +7,7 @@
   var root = document.getElementById("elm-estimate");
   if (!root) return;
   var DATA = JSON.parse(root.getAttribute("data-estimate"));
-  var FIELDS = DATA.fields, CHOICES = DATA.choices;
+  var FIELDS = DATA.fields, CHOICES = DATA.choices, T = DATA.text;   // T: messages in the page's language
   var NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
   var NEEDS = {
     compute: ["n_params", "tokens", "layers", "hidden", "seq", "devices", "peak", "mfu", "price"],
@@ -23,48 +23,46 @@
     return Number.isInteger(x) ? WHOLE.format(x) : SIX.format(x);
   }
 
+  function tr(template, values) {  // {name} replaced, as tr() in the Python reference
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return String(values[k]); });
+  }
+
   function validate(raw) {
     var values = {}, errors = {}, key;
     for (key in FIELDS) {
       var f = FIELDS[key], text = String(raw[key] == null ? "" : raw[key]).trim();
       var label = f.label, unit = f.unit ? " " + f.unit : "";
-      if (text === "") { errors[key] = label + ": enter a number."; continue; }
-      if (!NUMBER.test(text)) {
-        errors[key] = label + ": “" + text + "” is not a number (use digits, a decimal point, e.g. 1.5 or 2e3).";
-        continue;
-      }
+      if (text === "") { errors[key] = tr(T.empty, {label: label}); continue; }
+      if (!NUMBER.test(text)) { errors[key] = tr(T.not_number, {label: label, text: text}); continue; }
       var x = parseFloat(text);
-      if (f.int && !Number.isInteger(x)) errors[key] = label + ": must be a whole number, not " + text + ".";
-      else if (x < f.min) errors[key] = label + ": must be at least " + fmt(f.min) + unit + ".";
-      else if (x > f.max) errors[key] = label + ": at most " + fmt(f.max) + unit + "; " + text + " is beyond any real run.";
+      if (f.int && !Number.isInteger(x)) errors[key] = tr(T.not_whole, {label: label, text: text});
+      else if (x < f.min) errors[key] = tr(T.too_small, {label: label, min: fmt(f.min), unit: unit});
+      else if (x > f.max) errors[key] = tr(T.too_large, {label: label, max: fmt(f.max), unit: unit, text: text});
       else values[key] = x;
     }
     for (key in CHOICES) values[key] = (raw[key] in CHOICES[key].options) ? raw[key] : CHOICES[key]["default"];
     var v = values;
     function g(k) { return k in v ? v[k] : 0; }
-    function check(k, others, ok, message) {
+    function check(k, others, ok, name, args) {  // args: the numbers the message names (keys of v, or values)
       if (k in v && others.every(function (o) { return o in v; }) && !ok()) {
-        errors[k] = FIELDS[k].label + ": " + message();
+        var nums = {};
+        Object.keys(args).forEach(function (a) { nums[a] = fmt(typeof args[a] === "string" ? g(args[a]) : args[a]); });
+        errors[k] = tr(T.invalid, {label: FIELDS[k].label, message: tr(T[name], nums)});
         delete v[k];
       }
     }
-    check("heads", ["hidden"], function () { return v.hidden % v.heads === 0; },
-      function () { return fmt(g("heads")) + " heads do not divide the hidden size " + fmt(g("hidden")) + "."; });
-    check("kv_heads", ["heads"], function () { return v.heads % v.kv_heads === 0; },
-      function () { return fmt(g("kv_heads")) + " does not divide the " + fmt(g("heads")) + " attention heads."; });
+    check("heads", ["hidden"], function () { return v.hidden % v.heads === 0; }, "heads", {a: "heads", b: "hidden"});
+    check("kv_heads", ["heads"], function () { return v.heads % v.kv_heads === 0; }, "kv_heads",
+      {a: "kv_heads", b: "heads"});
     ["tp", "inf_devices"].forEach(function (k) {
       check(k, ["heads", "kv_heads"], function () { return v.heads % v[k] === 0 && v.kv_heads % v[k] === 0; },
-        function () {
-          return fmt(g(k)) + " does not divide both the " + fmt(g("heads")) + " attention heads and the " +
-            fmt(g("kv_heads")) + " key/value heads.";
-        });
+        "split", {a: k, b: "heads", c: "kv_heads"});
     });
-    check("pp", ["layers"], function () { return v.layers % v.pp === 0; },
-      function () { return fmt(g("pp")) + " does not divide the " + fmt(g("layers")) + " layers."; });
-    check("devices", ["tp", "pp"], function () { return v.devices % (v.tp * v.pp) === 0; },
-      function () { return fmt(g("devices")) + " is not a multiple of t × p = " + fmt(g("tp") * g("pp")) + "."; });
-    check("lora_rank", ["hidden"], function () { return v.lora_rank <= v.hidden; },
-      function () { return fmt(g("lora_rank")) + " is larger than the hidden size " + fmt(g("hidden")) + "."; });
+    check("pp", ["layers"], function () { return v.layers % v.pp === 0; }, "pp", {a: "pp", b: "layers"});
+    check("devices", ["tp", "pp"], function () { return v.devices % (v.tp * v.pp) === 0; }, "devices",
+      {a: "devices", b: g("tp") * g("pp")});
+    check("lora_rank", ["hidden"], function () { return v.lora_rank <= v.hidden; }, "lora_rank",
+      {a: "lora_rank", b: "hidden"});
     return {values: values, errors: errors};
   }
 
@@ -159,19 +157,19 @@
     return pick(units) + " (" + pick(bin) + ")";
   }
   function duration(sec) {
-    if (sec >= 86400 * 365) return sig(sec / (86400 * 365)) + " years (" + sig(sec / 86400) + " days)";
-    if (sec >= 86400) return sig(sec / 86400) + " days";
-    if (sec >= 3600) return sig(sec / 3600) + " hours";
-    return sig(sec) + " s";
+    if (sec >= 86400 * 365) return tr(T.years, {a: sig(sec / (86400 * 365)), b: sig(sec / 86400)});
+    if (sec >= 86400) return tr(T.days, {a: sig(sec / 86400)});
+    if (sec >= 3600) return tr(T.hours, {a: sig(sec / 3600)});
+    return tr(T.seconds, {a: sig(sec)});
   }
   var FORMAT = {
     flops: function (x) { return sci(x) + " FLOPs"; },
     seconds: duration,
-    hours: function (x) { return sci(x) + " device-hours"; },
+    hours: function (x) { return tr(T.device_hours, {a: sci(x)}); },
     money: function (x) { return "$" + sci(x); },
     bytes: bytes,
     count: function (x) { return WHOLE.format(Math.round(x)); },
-    rate: function (x) { return sig(x) + " tokens/s"; },
+    rate: function (x) { return tr(T.rate, {a: sig(x)}); },
     percent: function (x) { return sig(100 * x) + " %"; }
   };
 
@@ -202,8 +200,8 @@
     Object.keys(NEEDS).forEach(function (name) {
       var box = document.getElementById("est-" + name + "-results"), res = out[name];
       var blocked = NEEDS[name].filter(function (k) { return errors[k]; });
-      box.querySelector(".elm-est-blocked").textContent = blocked.length ? "No result until these inputs are fixed: " +
-        blocked.map(function (k) { return FIELDS[k].label; }).join(", ") + "." : "";
+      box.querySelector(".elm-est-blocked").textContent = blocked.length ? tr(T.blocked,
+        {list: blocked.map(function (k) { return FIELDS[k].label; }).join(T.list_sep)}) : "";
       box.querySelectorAll("[data-out]").forEach(function (el) {
         var k = el.getAttribute("data-out");
         if (res && k in res) {
@@ -229,17 +227,15 @@
       wrap.querySelector(".elm-est-seg-" + k).style.width = (100 * m[k] / scale) + "%";
     });
     wrap.querySelector(".elm-est-cap").style.left = "calc(" + (100 * m.capacity / scale) + "% - 1px)";
-    summary.textContent = (m.total <= m.capacity ? "Fits: " : "Does not fit: ") + bytes(m.total) + " of " +
-      bytes(m.capacity) + " per device (" + sig(100 * m.fraction) + " %)" +
-      (m.total <= m.capacity ? ", before allocator slack and temporary buffers." : ".");
+    summary.textContent = tr(m.total <= m.capacity ? T.fits : T.no_fit,
+      {total: bytes(m.total), capacity: bytes(m.capacity), pct: sig(100 * m.fraction)});
   }
 
   function verdicts(out) {
     var el = document.getElementById("est-inference-verdict");
     var i = out.inference;
     el.textContent = !i ? "" : i.concurrent > 0 ? "" :
-      i.weights >= i.usable ? "The weights alone need more than the usable memory: quantize them, or serve on more devices."
-        : "The weights fit, but not one request of this context: shorten the context, quantize the KV cache, or add devices.";
+      i.weights >= i.usable ? T.weights_too_big : T.no_request;
   }
 
   function writeUrl(raw) {
