@@ -7,7 +7,7 @@ NB ?=
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv serve build notebooks notebooks-force test check-latest bench clean
+.PHONY: venv lock serve build notebooks notebooks-force test check-latest check-links lint-workflows bench clean
 
 venv: $(STAMP)
 
@@ -16,6 +16,15 @@ $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	cp requirements.txt $(STAMP)
+
+# The full lock, requirements.txt, generated from the top-level list, requirements.in (pip-compile keeps every
+# existing pin). UPGRADE=name upgrades one package, UPGRADE=name==x.y pins it. torch's local label (+cpu, from the
+# CPU wheel pip finds here) is dropped so the pin reads as before: pip takes the CPU build from its find-links here
+# and from the CPU index in CI (.github/workflows/site.yml), never a CUDA build.
+lock: venv
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url \
+	  --no-emit-find-links $(if $(UPGRADE),--upgrade-package '$(UPGRADE)') -o requirements.txt requirements.in
+	sed -i -E 's/^(torch==[0-9.]+)\+cpu$$/\1/' requirements.txt
 
 serve: venv
 	$(VENV)/bin/mkdocs serve --strict -a 127.0.0.1:8000
