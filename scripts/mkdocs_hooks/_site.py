@@ -22,3 +22,9 @@ def fragment(html: str) -> LexborNode:
     <style> or <script> stays in place instead of moving to <head>)."""
     return LexborHTMLParser(f'<div id="elm-fragment">{html}</div>').css_first("#elm-fragment")
 
+
+
+def language(config) -> str:
+    """'en' or 'zh': mkdocs-static-i18n builds the site once per language, each with its theme language."""
+    return config["theme"]["language"]
+

@@ -8,16 +8,22 @@ from pathlib import Path
 from markdown.extensions.toc import slugify
 
 MARKER = "<!-- corrections-list -->"
-FIX_TITLE = re.compile(r'^\s*(?:!!!|\?\?\?\+?)\s+\w+\s+"Fixed from the source:\s*(?P<title>.+)"\s*$')
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
+# "Fixed from the source: ..." (English) / "源材料更正：..." (Chinese)
+FIX_TITLE = re.compile(r'^\s*(?:!!!|\?\?\?\+?)\s+\w+\s+"(?:Fixed from the source:|源材料更正：)\s*(?P<title>.+)"\s*$')
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(?:\{(?:#(?P<id>[\w-]+))?[^}]*\})?\s*#*\s*$")
+TEXT = {"en": ("{total} corrections in {chapters} chapters, generated from the chapters themselves.",
+               "{n} correction(s) in [{title}]({src}):"),
+        "zh": ("共 {total} 处更正，分布在 {chapters} 章，由各章内容自动生成。", "[{title}]({src})中的 {n} 处更正：")}
 _chapters: list[str] = []  # the chapters in nav order
 
 
-def collect_corrections(docs_dir: Path, nav_order: list[str]) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """[(chapter src path, chapter title, [(correction title, anchor)])] in nav order."""
+def collect_corrections(docs_dir: Path, nav_order: list[str], lang="en") -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """[(chapter src path, chapter title, [(correction title, anchor)])] in nav order, from the pages in `lang`."""
     out = []
     for src in nav_order:
         path = docs_dir / src
+        if lang != "en" and path.with_suffix(f".{lang}.md").is_file():
+            path = path.with_suffix(f".{lang}.md")
         if not path.is_file() or src == "corrections.md":
             continue
         title, anchor, fixes, in_fence = src, "", [], False
@@ -28,7 +34,7 @@ def collect_corrections(docs_dir: Path, nav_order: list[str]) -> list[tuple[str,
                 continue
             if h := HEADING.match(line):
                 text = re.sub(r"[`*_]", "", h.group(2))
-                title, anchor = (text, anchor) if len(h.group(1)) == 1 else (title, slugify(text, "-"))
+                title, anchor = (text, anchor) if len(h.group(1)) == 1 else (title, h.group("id") or slugify(text, "-"))
             elif m := FIX_TITLE.match(line):
                 fixes.append((m.group("title").strip(), anchor))
         if fixes:
@@ -37,17 +43,17 @@ def collect_corrections(docs_dir: Path, nav_order: list[str]) -> list[tuple[str,
 
 
 def on_nav(nav, config, files):
-    _chapters[:] = [p.file.src_uri for p in nav.pages if p.file.src_uri.endswith(".md")]
+    _chapters[:] = [re.sub(r"\.\w+\.md$", ".md", p.file.src_uri) for p in nav.pages if p.file.src_uri.endswith(".md")]
 
 
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri != "corrections.md" or MARKER not in markdown:
+    if page.file.src_uri not in ("corrections.md", "corrections.zh.md") or MARKER not in markdown:
         return markdown
-    groups = collect_corrections(Path(config["docs_dir"]), _chapters)
-    lines = [f"{sum(len(f) for _, _, f in groups)} corrections in {len(groups)} chapters, generated from the "
-             "chapters themselves.\n"]
+    intro, per_chapter = TEXT[config["theme"]["language"]]
+    groups = collect_corrections(Path(config["docs_dir"]), _chapters, config["theme"]["language"])
+    lines = [intro.format(total=sum(len(f) for _, _, f in groups), chapters=len(groups)) + "\n"]
     for src, title, fixes in groups:
-        lines += [f"### {title}", "", f"{len(fixes)} correction(s) in [{title}]({src}):", ""]
+        lines += [f"### {title}", "", per_chapter.format(n=len(fixes), title=title, src=src), ""]
         lines += [f"- [{t}]({src}{'#' + a if a else ''})" for t, a in fixes]
         lines.append("")
     return markdown.replace(MARKER, "\n".join(lines))

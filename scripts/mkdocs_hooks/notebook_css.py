@@ -30,7 +30,7 @@ def on_page_content(html, page, config, files):
     return f'<link rel="stylesheet" href="{get_relative_url(NOTEBOOK_CSS, page.file.url)}">\n{root.inner_html}'
 
 
-@event_priority(-100)  # after print-site has written print_page/index.html, whose classes count too
+@event_priority(-45)  # after print-site wrote print_page/index.html, before notebook_pages.py (-50) moves it, whose classes count too
 def on_post_build(config):
     if not _stylesheets:
         return
@@ -48,7 +48,7 @@ def on_post_build(config):
             break
     (site / NOTEBOOK_CSS).parent.mkdir(parents=True, exist_ok=True)
     (site / NOTEBOOK_CSS).write_text("\n".join(r.serialize() for r in rules), encoding="utf-8")
-    if (printable := site / "print_page" / "index.html").is_file():  # every notebook's <link>, each relative to
+    if (printable := Path(config["site_dir"]) / "print_page" / "index.html").is_file():  # every notebook's <link>, each relative to
         tree = LexborHTMLParser(printable.read_text(encoding="utf-8"))  # its notebook's URL: one, relative to this
         links = tree.css(f'link[href$="{NOTEBOOK_CSS}"]')
         for extra in links[1:]:
