@@ -11,6 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from markdown.extensions.toc import slugify
 from mkdocs.plugins import event_priority
 from mkdocs_jupyter.plugin import NotebookFile
 from selectolax.lexbor import LexborHTMLParser
@@ -75,6 +76,32 @@ def notebook_header(page, config) -> str:
             f'<p class="elm-provenance">{provenance_stamp(meta, language(config))}</p></div>')
 
 
+def english_heading_ids(root, page) -> None:
+    """A Chinese notebook's headings get the English notebook's heading ids, in order: the slug of a Chinese
+    heading is empty (ids "" break the TOC and collide), and shared anchors keep links and the language switch
+    landing on the same section. Code cells are shared, so the headings correspond one to one."""
+    src = page.file.src_uri
+    english = ROOT / src.replace(".zh.ipynb", ".ipynb")
+    if not src.endswith(".zh.ipynb") or not english.is_file():
+        return
+    ids = []
+    for cell in json.loads(english.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":  # the Markdown headings, outside code fences
+            text = re.sub(r"^(`{3,}|~{3,}).*?^\1\s*$", "", "".join(cell["source"]), flags=re.M | re.S)
+            ids += [slugify(re.sub(r"[`*]", "", m.group(1)).strip(), "-")
+                    for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", text, flags=re.M)]
+    heads = root.css("h1[id], h2[id], h3[id], h4[id], h5[id], h6[id]")
+    if len(heads) != len(ids):
+        log.warning("%s: %d headings, the English notebook has %d: heading ids not shared", src, len(heads), len(ids))
+        return
+    seen: dict[str, int] = {}
+    for h, hid in zip(heads, ids):
+        seen[hid] = seen.get(hid, 0) + 1
+        h.attrs["id"] = hid = f"{hid}_{seen[hid] - 1}" if seen[hid] > 1 else hid
+        for a in h.css("a.anchor-link"):
+            a.attrs["href"] = f"#{hid}"
+
+
 def align_toc(root, page) -> None:
     """mkdocs-jupyter builds the table of contents from the headings' text without their `code` spans, while
     nbconvert's heading ids keep it: the TOC links would miss. Point each TOC entry at its heading's real id."""
@@ -96,6 +123,7 @@ def on_page_content(content, page, config, files):
     if not is_notebook(page):
         return content
     root = fragment(content)
+    english_heading_ids(root, page)
     align_toc(root, page)
     for n in root.css(NOT_SEARCHED):
         n.attrs["data-search-exclude"] = ""
