@@ -71,6 +71,25 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# CPU features that change floating-point results (which kernels run, in what order, in which format).
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def cpu_isa() -> list[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                return [f for f in ISA_FLAGS if f in flags]
+    except OSError:
+        pass
+    return []
+
+
+def hardware() -> dict:
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "isa": cpu_isa(), "gpu": gpu_name()}
+
+
 def gpu_name() -> str | None:
     if shutil.which("nvidia-smi") is None:
         return None
@@ -94,7 +113,7 @@ def provenance(nb, seconds: float) -> dict:
         "executed": dt.date.today().isoformat(),
         "seconds": round(seconds, 1),
         "versions": versions,
-        "hardware": {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": gpu_name()},
+        "hardware": hardware(),
     }
 
 

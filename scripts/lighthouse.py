@@ -1,4 +1,4 @@
-"""Performance budget of the built site: Lighthouse (mobile and desktop) on the home page and the heaviest
+"""Performance budget of the built site: Lighthouse (mobile and desktop) on the home page, the calculators and the heaviest
 notebook page, served from site/ on a free 127.0.0.1 port, driven through Debian's Chromium.
 
     make bench        # builds the site, then runs this; results in test-artifacts/lighthouse.{md,json}
@@ -89,7 +89,7 @@ def main() -> int:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     results = {}
     try:
-        for page in ["", heaviest_notebook_page()]:
+        for page in ["", "estimate/", heaviest_notebook_page()]:
             for preset in ("mobile", "desktop"):
                 url = f"http://127.0.0.1:{port}/{page}"
                 results[f"/{page} ({preset})"] = run(url, preset)

@@ -177,6 +177,8 @@ def cmd_stamp(zh_page: Path) -> int:
     meta = front_matter(text)
     if "translation_of" in meta:
         text = text.replace(f"translation_of: {meta['translation_of']}", new, 1)
+    elif text.startswith("---\n"):  # keep the page's own front matter (e.g. `hide: [toc]`)
+        text = f"---\n{new}\n" + text[4:]
     else:
         text = f"---\n{new}\n---\n\n" + text
     zh_page.write_text(text, encoding="utf-8")

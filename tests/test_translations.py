@@ -20,7 +20,8 @@ def prose(text: str) -> str:
     """What a reader reads as prose: no front matter, code, inline code, links' targets, HTML tags, placeholders."""
     text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
     text = FENCE.sub("", text)
-    for pattern in (r"`[^`\n]+`", r"\]\([^)]*\)", r"<[^>]+>", r"\{\{[^}]*\}\}", r"https?://\S+",
+    # Link text may be a source's title, which stays in its own language; the rest of the sentence may not.
+    for pattern in (r"`[^`\n]+`", r"\[[^\]\n]*\]\([^)]*\)", r"<[^>]+>", r"\{\{[^}]*\}\}", r"https?://\S+",
                     r'"[^"\n]*"(?=\s*$)'):  # admonition titles keep quoted English titles of sources
         text = re.sub(pattern, " ", text, flags=re.M)
     return text

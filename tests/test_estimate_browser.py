@@ -1,0 +1,217 @@
+"""The "Estimate your run" page in headless Chromium: the page's JS against the Python reference on a grid of
+cases, the published figures through the form, messages for bad input, the URL round trip, navigation,
+keyboard use, and axe with no violation of any impact, light and dark."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import pytest
+from test_browser import AXE, Visit, browser, server  # noqa: F401  (fixtures)
+
+import estimate_reference as ref
+
+PAGE = "estimate/"
+
+
+def grid() -> list[dict[str, str]]:
+    """Presets × recipes × sharding × parallel layouts × fine-tuning, plus bad inputs."""
+    cases = []
+    layouts = [(1, 1, 64), (2, 2, 64), (4, 1, 8), (8, 4, 1024)]
+    for i, (model, precision, optimizer, zero, ckpt, finetune, layout, device) in enumerate(itertools.product(
+            ref.DATA["models"], ["fp32", "amp", "bf16"], list(ref.CHOICES["optimizer"]["options"]), "0123",
+            ["none", "selective", "full"], ["full", "lora", "qlora"], layouts, ["a100-80", "h200", "t4"])):
+        if i % 37:   # a deterministic sample of the 5,184 combinations
+            continue
+        tp, pp, devices = layout
+        raw = ref.defaults()
+        raw.update({k: str(x) for k, x in ref.DATA["models"][model]["values"].items()})
+        raw.update({k: str(x) for k, x in ref.DATA["devices"][device]["values"].items()})
+        raw.update(precision=precision, optimizer=optimizer, zero=zero, checkpointing=ckpt, finetune=finetune,
+                   tp=str(tp), pp=str(pp), devices=str(devices), inf_devices=str(tp), lora_rank=str(4 << (i % 4)),
+                   micro_batch=str(1 + i % 3), context=str(512 * (1 + i % 8)), kv_format=["fp16", "fp8"][i % 2],
+                   weight_format=["fp16", "int8", "int4"][i % 3], usable=str(80 + i % 21))
+        cases.append(raw)
+    bad = [{"layers": "-1"}, {"hidden": "4096.5"}, {"n_params": "abc"}, {"tokens": ""}, {"mfu": "150"},
+           {"peak": "1e99"}, {"heads": "6"}, {"kv_heads": "5"}, {"tp": "3"}, {"pp": "3"}, {"devices": "100", "tp": "8"},
+           {"lora_rank": "5000"}, {"usable": "0.5"}, {"context": "1e12"}, {"price": "-1"}, {"inf_devices": "64"},
+           {"zero": "9"}, {"memory": "0"}, {"n_params": "0x10"}, {"seq": "Infinity"}]
+    for b in bad:
+        raw = ref.defaults()
+        raw.update(b)
+        cases.append(raw)
+    return cases
+
+
+def python_side(raw):
+    values, errors = ref.validate(raw)
+    return {"out": ref.estimate(values), "errors": errors}
+
+
+def close(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=0)
+    return a == b
+
+
+def sitemap(base: str, site) -> str:
+    locs = "".join(f"<url><loc>{base}/{p.parent.relative_to(site).as_posix()}/</loc></url>".replace("/./", "/")
+                   for p in sorted(site.glob("**/index.html")))
+    return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+
+
+def visit(browser, server, scheme="light") -> Visit:
+    """A Visit whose site has a sitemap listing its pages, as a deployed site (with a site_url) has. Without a
+    site_url MkDocs writes an empty sitemap, Material then navigates with full reloads, and its language selector
+    asks for <page>/sitemap.xml and zh/<page>/sitemap.xml, which 404 (a site-wide matter, not this page's)."""
+    base, site = server
+    v = Visit(browser, base, scheme)
+    body = sitemap(base, site)
+    v.page.route("**/sitemap.xml", lambda r: r.fulfill(status=200, content_type="application/xml", body=body))
+    return v
+
+
+def fill(page, values: dict[str, str]):
+    for k, x in values.items():
+        el = page.locator(f"#est-{k}")
+        if el.evaluate("e => e.tagName") == "SELECT":
+            el.select_option(str(x))
+        else:
+            el.fill(str(x))
+
+
+def out(page, name: str) -> float | None:
+    value = page.get_attribute(f'[id$="-results"] [data-out="{name}"]', "data-value")
+    return None if value is None else float(value)
+
+
+def test_page_js_agrees_with_the_python_reference(server, browser):
+    base, _ = server
+    cases = grid()
+    with visit(browser, server) as v:
+        v.page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        js = v.page.evaluate("""cases => cases.map(raw => { const c = window.elmEstimate.validate(raw);
+            return {out: window.elmEstimate.estimate(c.values), errors: c.errors}; })""", cases)
+        assert not v.errors, v.errors
+    assert len(js) == len(cases) > 150
+    mismatches = [(raw, got, python_side(raw)) for raw, got in zip(cases, js) if not close(python_side(raw), got)]
+    assert not mismatches, json.dumps(mismatches[0], indent=1, ensure_ascii=False)[:3000]
+
+
+def test_published_figures_through_the_form(server, browser):
+    base, _ = server
+    with visit(browser, server) as v:
+        page = v.page
+        page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        page.select_option("#est-preset-model", "gpt3")
+        assert f"{out(page, 'flops_dense'):.2e}" == "3.14e+23"
+        assert "10²³ FLOPs" in page.text_content('[data-out="flops_dense"]')
+        fill(page, {"n_params": "7.5", "devices": "64", "tp": "1", "pp": "1", "precision": "amp",
+                    "optimizer": "adamw", "finetune": "full"})
+        gb = []
+        for stage in "0123":
+            fill(page, {"zero": stage})
+            gb.append((out(page, "weights") + out(page, "grads") + out(page, "optimizer")) / 1e9)
+        assert [f"{x:.3g}" for x in gb[:3]] == ["120", "31.4", "16.6"] and f"{gb[3]:.2g}" == "1.9"
+        page.select_option("#est-preset-model", "llama2-7b")
+        fill(page, {"kv_format": "fp16"})
+        assert out(page, "kv_token") == 524288
+        assert "512 KiB" in page.text_content('[data-out="kv_token"]')
+        assert not v.errors, v.errors
+
+
+def test_bad_input_shows_its_message_and_keeps_the_rest(server, browser):
+    base, _ = server
+    with visit(browser, server) as v:
+        page = v.page
+        page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        page.select_option("#est-preset-model", "llama2-70b")
+        before = {k: page.input_value(f"#est-{k}") for k in ref.FIELDS}
+        for field, value in [("layers", "-4"), ("layers", "eighty"), ("pp", "3"), ("tp", "16"), ("n_params", "")]:
+            page.click(f"#est-{field}")                   # by keyboard: select all, type
+            page.keyboard.press("Control+a")
+            page.keyboard.press("Backspace")
+            page.keyboard.type(value)
+            raw = {**before, **{k: page.input_value(f"#est-{k}") for k in ref.CHOICES}, field: value}
+            expected = ref.validate(raw)[1][field]
+            msg = page.locator(f"#est-{field}-error")
+            assert msg.is_visible() and msg.text_content() == expected
+            assert page.get_attribute(f"#est-{field}", "aria-invalid") == "true"
+            described = page.get_attribute(f"#est-{field}", "aria-describedby")
+            assert f"est-{field}-error" in described.split()
+            text = page.text_content("#elm-estimate")
+            assert "NaN" not in text and "Infinity" not in text
+            for name, needs in ref.NEEDS.items():   # only the calculators that use the field lose their results
+                blocked = page.text_content(f"#est-{name}-results .elm-est-blocked")
+                assert (field in needs) == bool(blocked), (field, name, blocked)
+            assert {k: page.input_value(f"#est-{k}") for k in ref.FIELDS if k != field} == \
+                {k: x for k, x in before.items() if k != field}
+            page.fill(f"#est-{field}", before[field])
+            assert not page.locator(f"#est-{field}-error").is_visible()
+        assert not v.errors, v.errors
+
+
+def test_url_round_trips_the_state(server, browser):
+    base, _ = server
+    with visit(browser, server) as v:
+        page = v.page
+        page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        page.select_option("#est-preset-device", "h200")
+        fill(page, {"n_params": "13", "zero": "3", "checkpointing": "selective", "mfu": "not a number"})
+        state = {k: page.input_value(f"#est-{k}") for k in list(ref.FIELDS) + list(ref.CHOICES)}
+        results = page.text_content("#elm-estimate")
+        url = page.url
+    assert "mfu=not+a+number" in url or "mfu=not%20a%20number" in url
+    with visit(browser, server) as v:
+        v.page.goto(url, wait_until="networkidle")
+        assert {k: v.page.input_value(f"#est-{k}") for k in state} == state
+        assert v.page.text_content("#elm-estimate") == results   # the bad value keeps its message too
+        assert v.page.input_value("#est-preset-device") == "h200"
+
+
+def test_works_after_navigation(server, browser):
+    """Reached by the nav link, back, forward, away and back. With Material's instant navigation on, the page
+    is not reloaded and the script must run again on the swapped-in content (checked when mkdocs.yml enables it;
+    it is off while the language switcher needs full loads)."""
+    base, site = server
+    instant = '"navigation.instant"' in (site / "index.html").read_text(encoding="utf-8")
+    with visit(browser, server) as v:
+        page = v.page
+        page.goto(f"{base}/", wait_until="networkidle")
+        page.evaluate("window.elmSamePage = true")          # survives instant navigation, not a reload
+        page.click('nav.md-nav--primary a[href$="estimate/"]')
+        page.wait_for_function("document.querySelector('[data-out=\"flops\"]')?.hasAttribute('data-value')")
+        assert page.evaluate("window.elmSamePage === true") == instant
+        fill(page, {"tokens": "1000"})
+        assert out(page, "flops_dense") == pytest.approx(6 * 6.738415616e9 * 1e12, rel=1e-12)
+        page.go_back()
+        page.wait_for_load_state("networkidle")
+        page.go_forward()
+        page.wait_for_function("document.querySelector('[data-out=\"flops\"]')?.hasAttribute('data-value')")
+        page.click('nav.md-nav--primary a[href$="large-models/"]')      # away and back: the script runs again
+        page.wait_for_url("**/large-models/")
+        page.click('nav.md-nav--primary a[href$="estimate/"]')
+        page.wait_for_function("document.querySelector('[data-out=\"flops\"]')?.hasAttribute('data-value')")
+        fill(page, {"tokens": "3000"})
+        assert out(page, "flops_dense") == pytest.approx(6 * 6.738415616e9 * 3e12, rel=1e-12)
+        assert page.evaluate("window.elmSamePage === true") == instant
+        assert not v.errors and not v.offhost, (v.errors, v.offhost)   # back/forward abort requests: not failures
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_and_nothing_comes_from_another_host(server, browser, scheme):
+    if not AXE.is_file():
+        pytest.skip("axe-core not installed (npm ci)")
+    base, _ = server
+    with visit(browser, server, scheme) as v:
+        v.page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        fill(v.page, {"layers": "-1"})   # the error state must pass too
+        v.page.add_script_tag(path=str(AXE))
+        violations = v.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.map(x => ({id: x.id, impact: x.impact, nodes: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+        assert not violations, violations
+        assert not v.errors and not v.offhost and not v.failed, (v.errors, v.offhost, v.failed)
