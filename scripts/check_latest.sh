@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 VENV=.venv-latest
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
-  # torch 2.14.1 is the newest this machine's package index serves (a CUDA build, like Colab's).
+  # torch 2.14.1 is the newest this machine's package index serves (a CUDA build, like Colab's); the weekly
+  # workflow sets LATEST_TORCH=torch, whatever is newest.
   "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/pip" install -q --disable-pip-version-check "torch==2.14.1" tensorflow-cpu scikit-learn matplotlib \
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${LATEST_TORCH:-torch==2.14.1}" tensorflow-cpu scikit-learn matplotlib \
     pandas nbclient nbformat ipykernel
 fi
 "$VENV/bin/python" -c 'import importlib.metadata as m; print("latest venv:", ", ".join(f"{p} {m.version(p)}" for p in ("torch", "tensorflow-cpu", "keras", "scikit-learn", "numpy")))'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -27,21 +29,48 @@ def nb_id(path: Path) -> str:
     return path.stem
 
 
+def _provenance_seconds(path: Path) -> float:
+    return json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("provenance", {}).get("seconds", 0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Notebook executions first, longest first (by their last recorded run): with `-n 2 --dist worksteal` the two
+    workers start on the long ones and the short tests fill in around them."""
+    executions = {nb.stem: _provenance_seconds(nb) for nb in NOTEBOOKS}
+
+    def key(item):
+        if item.originalname == "test_notebook_executes_from_scratch":
+            return 0, -executions.get(item.callspec.id, 0)
+        return 1, 0
+    items.sort(key=key)  # stable: the rest keep their order
+
+
+def _build(site: Path) -> dict:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-d", str(site)],
+                          cwd=ROOT, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), capture_output=True, text=True)
+    return {"site": str(site), "seconds": time.perf_counter() - start, "log": proc.stdout + proc.stderr,
+            "returncode": proc.returncode}
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> tuple[Path, float, str]:
-    """(site dir, seconds, build log) of `mkdocs build --strict` into a temp dir.
+def built_site(tmp_path_factory, worker_id) -> tuple[Path, float, str]:
+    """(site dir, seconds, build log) of `mkdocs build --strict` into a temp dir: built once per test run, also
+    under pytest-xdist (the first worker builds under a file lock, the others read its result).
 
     ELM_PREBUILT_SITE=<dir> reuses a site built by hand (quick iteration on the HTML/browser tests only);
     `make test` never sets it."""
     if os.environ.get("ELM_PREBUILT_SITE"):
         return Path(os.environ["ELM_PREBUILT_SITE"]), 0.0, ""
-    site = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-d", str(site)],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    log = proc.stdout + proc.stderr
-    if proc.returncode:
-        pytest.fail(f"mkdocs build --strict failed (exit {proc.returncode}):\n{log}")
-    return site, seconds, log
+    if worker_id == "master":  # not under xdist
+        result = _build(tmp_path_factory.mktemp("site"))
+    else:
+        shared = tmp_path_factory.getbasetemp().parent  # this run's temp dir, common to all its workers
+        with FileLock(str(shared / "site.lock")):
+            record = shared / "site.json"
+            if not record.is_file():
+                record.write_text(json.dumps(_build(shared / "site")))
+            result = json.loads(record.read_text())
+    if result["returncode"]:
+        pytest.fail(f"mkdocs build --strict failed (exit {result['returncode']}):\n{result['log']}")
+    return Path(result["site"]), result["seconds"], result["log"]

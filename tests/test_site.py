@@ -171,3 +171,17 @@ def test_corrections_index_lists_every_fix(built_site):
         pytest.fail("docs/corrections.md is missing")
     listed = [a for a in soup(page).select("article li a") if "#" in a.get("href", "") or a.get("href", "").endswith("/")]
     assert fixes > 0 and len(listed) >= fixes, f"{fixes} corrections in the chapters, {len(listed)} listed"
+
+
+def _nav_titles(section: str) -> list[str]:
+    entries = next(e[section] for e in CONFIG["nav"] if isinstance(e, dict) and section in e)
+    return [next(iter(e)) for e in entries]
+
+
+def test_nav_shows_the_short_notebook_titles_and_no_title_twice(built_site):
+    site, _, _ = built_site
+    chapters, notebooks = _nav_titles("Chapters"), _nav_titles("Notebooks")
+    assert not set(chapters) & set(notebooks), f"titles under both Chapters and Notebooks: {set(chapters) & set(notebooks)}"
+    nav = soup(site / "index.html").select("nav.md-nav--primary a.md-nav__link")
+    shown = {a.get_text(" ", strip=True) for a in nav}
+    assert set(notebooks) <= shown, f"the nav shows other titles than mkdocs.yml's: {set(notebooks) - shown}"
