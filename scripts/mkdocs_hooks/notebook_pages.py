@@ -10,6 +10,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 from markdown.extensions.toc import slugify
 from mkdocs.plugins import event_priority
@@ -154,6 +155,11 @@ def on_post_build(config):
             attr = "href" if "href" in n.attrs else "src"
             if not re.match(r"#|[a-z]+:|/", n.attrs[attr] or "#"):
                 n.attrs[attr] = "../" + n.attrs[attr]
+        root = urlparse(config.get("site_url") or "/").path or "/"
+        for n in tree.css("a[hreflang]"):  # the language switcher's absolute links: relative to zh/print_page/
+            href = n.attrs.get("href") or ""
+            if href.startswith(root):
+                n.attrs["href"] = "../../" + href[len(root):]
         (site / lang / "print_page").mkdir(parents=True, exist_ok=True)
         (site / lang / "print_page" / "index.html").write_text(tree.html, encoding="utf-8")
         printable.write_text(_english_print_page[0], encoding="utf-8")
