@@ -115,3 +115,8 @@ def on_post_page(output, page, config):
         english = get_relative_url(page.file.url[len(f"{LANG}/"):], page.file.url)
         output = re.sub(r'href="[^"]*"(?= hreflang="en")', f'href="{english}"', output)
     return output
+
+
+def on_post_template(output_content, template_name, config):
+    """404.html is a template, not a page: strip its head alternate links too (see on_post_page)."""
+    return re.sub(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*', "", output_content)
