@@ -185,3 +185,27 @@ def test_nav_shows_the_short_notebook_titles_and_no_title_twice(built_site):
     nav = soup(site / "index.html").select("nav.md-nav--primary a.md-nav__link")
     shown = {a.get_text(" ", strip=True) for a in nav}
     assert set(notebooks) <= shown, f"the nav shows other titles than mkdocs.yml's: {set(notebooks) - shown}"
+
+
+def test_build_speed_patches_change_nothing(built_site):
+    """scripts/mkdocs_hooks/build_speed.py replaces print-site's anchor rewrite and gives nbconvert a shared
+    template bytecode cache: both must give byte-identical output to what they replace, on the site's own pages."""
+    import sys
+    sys.path.insert(0, str(ROOT / "scripts" / "mkdocs_hooks"))
+    import build_speed
+    from mkdocs_print_site_plugin import urls
+    from nbconvert import HTMLExporter
+
+    site, footnotes = built_site[0], '<li id="fn:1">x</li><sup id="fnref:1">1</sup><h2 id="a">A</h2><h2 id="a">A</h2>'
+    assert build_speed.update_anchor_ids(footnotes, "key") == urls.update_anchor_ids(footnotes, "key")
+    for page in [p for p in pages(site) if p.relative_to(site).parts[0] not in ("zh", "print_page")]:  # its inputs
+        html = page.read_text(encoding="utf-8")
+        assert build_speed.update_anchor_ids(html, "key") == urls.update_anchor_ids(html, "key"), page
+    notebook = str(min(NOTEBOOKS, key=lambda p: p.stat().st_size))
+    cached = [HTMLExporter().from_filename(notebook)[0] for _ in range(2)]
+    assert build_speed._cache.store, "nbconvert's templates never went through the shared bytecode cache"
+    build_speed.TemplateExporter._create_environment = build_speed._create_environment  # the original
+    try:
+        assert cached == [HTMLExporter().from_filename(notebook)[0]] * 2
+    finally:
+        build_speed.TemplateExporter._create_environment = build_speed._cached_environment

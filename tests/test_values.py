@@ -41,7 +41,7 @@ def test_strict_build_fails_on_an_unknown_value(tmp_path):
     docs.mkdir()
     (docs / "index.md").write_text("# T\n\nfine\n\nThe speed-up was {{ amp.no_such_value }}.\n")
     (tmp_path / "mkdocs.yml").write_text(f"site_name: t\nstrict: true\nhooks:\n"
-                                         f"  - {ROOT / 'scripts/mkdocs_hooks/numbers.py'}\n")
+                                         f"  - {ROOT / 'scripts/mkdocs_hooks/notebook_numbers.py'}\n")
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.returncode != 0
