@@ -193,14 +193,13 @@ def test_build_speed_patches_change_nothing(built_site):
     import sys
     sys.path.insert(0, str(ROOT / "scripts" / "mkdocs_hooks"))
     import build_speed
-    from mkdocs_print_site_plugin import urls
     from nbconvert import HTMLExporter
 
     site, footnotes = built_site[0], '<li id="fn:1">x</li><sup id="fnref:1">1</sup><h2 id="a">A</h2><h2 id="a">A</h2>'
-    assert build_speed.update_anchor_ids(footnotes, "key") == urls.update_anchor_ids(footnotes, "key")
+    assert build_speed.update_anchor_ids(footnotes, "key") == build_speed._update_anchor_ids(footnotes, "key")
     for page in [p for p in pages(site) if p.relative_to(site).parts[0] not in ("zh", "print_page")]:  # its inputs
         html = page.read_text(encoding="utf-8")
-        assert build_speed.update_anchor_ids(html, "key") == urls.update_anchor_ids(html, "key"), page
+        assert build_speed.update_anchor_ids(html, "key") == build_speed._update_anchor_ids(html, "key"), page
     notebook = str(min(NOTEBOOKS, key=lambda p: p.stat().st_size))
     cached = [HTMLExporter().from_filename(notebook)[0] for _ in range(2)]
     assert build_speed._cache.store, "nbconvert's templates never went through the shared bytecode cache"

@@ -7,7 +7,7 @@ the same edit."""
 import re
 
 import jinja2
-from mkdocs_print_site_plugin import renderer
+from mkdocs_print_site_plugin import urls
 from nbconvert.exporters.templateexporter import TemplateExporter
 
 
@@ -45,4 +45,4 @@ def update_anchor_ids(page_html: str, page_key: str) -> str:
     return ANCHOR.sub(prefix, page_html)
 
 
-renderer.update_anchor_ids = update_anchor_ids
+_update_anchor_ids, urls.update_anchor_ids = urls.update_anchor_ids, update_anchor_ids
