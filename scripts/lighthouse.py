@@ -1,5 +1,5 @@
-"""Performance budget of the built site: Lighthouse (mobile and desktop) on the home page, the calculators and the heaviest
-notebook page, served from site/ on a free 127.0.0.1 port, driven through Debian's Chromium.
+"""Performance budget of the built site: Lighthouse (mobile and desktop) on the home page, the calculators, the heaviest
+notebook page and, in Chinese, the calculators and the heaviest page, served from site/ on a free 127.0.0.1 port, driven through Debian's Chromium.
 
     make bench        # builds the site, then runs this; results in test-artifacts/lighthouse.{md,json}
 
@@ -52,9 +52,12 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def heaviest_notebook_page() -> str:
-    pages = sorted((SITE / "notebooks").glob("*/index.html"), key=lambda p: sum(f.stat().st_size for f in p.parent.iterdir()))
-    return f"notebooks/{pages[-1].parent.name}/" if pages else ""
+def heaviest_page(folder: str) -> str:
+    """The page under folder/ with the most bytes in its own directory (HTML plus its plot files); the print page,
+    every page in one, is left out."""
+    pages = [p for p in (SITE / folder).glob("**/index.html") if "print_page" not in p.parts]
+    heaviest = max(pages, key=lambda p: sum(f.stat().st_size for f in p.parent.iterdir() if f.is_file()))
+    return f"{heaviest.parent.relative_to(SITE).as_posix()}/"
 
 
 def run(url: str, preset: str) -> dict:
@@ -89,7 +92,7 @@ def main() -> int:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     results = {}
     try:
-        for page in ["", "estimate/", heaviest_notebook_page()]:
+        for page in ["", "estimate/", heaviest_page("notebooks"), "zh/estimate/", heaviest_page("zh")]:
             for preset in ("mobile", "desktop"):
                 url = f"http://127.0.0.1:{port}/{page}"
                 results[f"/{page} ({preset})"] = run(url, preset)

@@ -196,7 +196,8 @@ def test_build_speed_patches_change_nothing(built_site):
     from nbconvert import HTMLExporter
 
     site, footnotes = built_site[0], '<li id="fn:1">x</li><sup id="fnref:1">1</sup><h2 id="a">A</h2><h2 id="a">A</h2>'
-    assert build_speed.update_anchor_ids(footnotes, "key") == build_speed._update_anchor_ids(footnotes, "key")
+    for sample in (footnotes, footnotes + '<h3 id="two\nlines">B</h3>'):  # the second: an id with a newline
+        assert build_speed.update_anchor_ids(sample, "key") == build_speed._update_anchor_ids(sample, "key")
     for page in [p for p in pages(site) if p.relative_to(site).parts[0] not in ("zh", "print_page")]:  # its inputs
         html = page.read_text(encoding="utf-8")
         assert build_speed.update_anchor_ids(html, "key") == build_speed._update_anchor_ids(html, "key"), page
