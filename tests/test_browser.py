@@ -195,13 +195,14 @@ def test_palette_toggle_and_readable_notebook_cells(server, browser):
     assert schemes == ["default", "slate"], schemes
 
 
-def test_linked_tabs_follow_the_reader(server, browser):
+@pytest.mark.parametrize("lang", ["", "zh/"], ids=["en", "zh"])
+def test_linked_tabs_follow_the_reader(server, browser, lang):
     base, site = server
     tabbed = []
-    for page in sorted(site.glob("*/index.html")):
+    for page in sorted((site / lang).glob("*/index.html")):
         text = page.read_text(encoding="utf-8")
         if 'class="tabbed-set' in text and ">TensorFlow</label>" in text:
-            tabbed.append(page.parent.name)
+            tabbed.append(lang + page.parent.name)
     if len(tabbed) < 2:
         pytest.fail(f"linked tabs need two chapters with PyTorch/TensorFlow tabs; found {tabbed}")
     with Visit(browser, base) as v:
@@ -228,14 +229,15 @@ def test_linked_tabs_follow_the_reader(server, browser):
 
 
 @pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks")
-def test_colab_button_points_at_the_notebook(server, browser):
+def test_colab_button_opens_the_notebook_in_the_page_language(server, browser):
     base, _ = server
-    for nb in NOTEBOOKS:
-        with Visit(browser, base) as v:
-            v.page.goto(f"{base}/notebooks/{nb.stem}/", wait_until="domcontentloaded")
-            href = v.page.get_attribute("a.elm-colab", "href")
-        assert re.fullmatch(rf"https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/notebooks/{nb.name}",
-                            href or ""), href
+    with Visit(browser, base) as v:
+        for nb in NOTEBOOKS:
+            for lang, name in (("", nb.name), ("zh/", f"{nb.stem}.zh.ipynb")):
+                v.page.goto(f"{base}/{lang}notebooks/{nb.stem}/", wait_until="domcontentloaded")
+                href = v.page.get_attribute("a.elm-colab", "href")
+                assert re.fullmatch(rf"https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/notebooks/{name}",
+                                    href or ""), href
 
 
 @pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks")
@@ -253,3 +255,50 @@ def test_notebook_code_does_not_scroll_sideways_at_1280px(server, browser):
                 scrolling[nb.stem] = n
         v.page.screenshot(path=str(ARTIFACTS / f"notebook-{NOTEBOOKS[-1].stem}-1280px.png"))
     assert not scrolling, f"code cells or outputs that scroll sideways at 1280 px: {scrolling}"
+
+
+def _search(v, base: str, lang: str, term: str) -> tuple[list[str], list[str]]:
+    """Result links for `term` typed into the search box of the language's home page, and the search indexes the
+    page downloaded."""
+    indexes = []
+    v.page.on("request", lambda r: r.url.endswith("search_index.json") and indexes.append(urlparse(r.url).path))
+    v.page.goto(f"{base}/{lang}", wait_until="networkidle")
+    v.page.keyboard.press("/")
+    box = v.page.locator("input.md-search__input")
+    box.fill(term)  # Chinese is inserted as text, not typed key by key: a key press then starts the search
+    box.press("End")
+    v.page.wait_for_selector(".md-search-result__item", timeout=30000)
+    return v.page.eval_on_selector_all(".md-search-result__item a", "els => els.map(e => e.href)"), indexes
+
+
+@pytest.mark.parametrize("lang, term, page", [("zh/", "混合精度", "zh/mixed-precision/"), ("zh/", "量化", "zh/notebooks/quantization/"),
+                                              ("zh/", "张量并行", "zh/notebooks/model_parallel/"),
+                                              ("", "quantization", "notebooks/quantization/")])
+def test_search_in_each_language_finds_its_pages_from_its_own_index(server, browser, lang, term, page):
+    """A Chinese query on a Chinese page finds Chinese pages, notebook pages included; each language downloads only
+    its own index (scripts/mkdocs_hooks/search_per_language.py)."""
+    base, _ = server
+    with Visit(browser, base) as v:
+        hrefs, indexes = _search(v, base, lang, term)
+    paths = [urlparse(h).path.lstrip("/") for h in hrefs]
+    assert any(p.startswith(page) for p in paths), f"searching {term!r} on /{lang} found {paths[:8]}"
+    assert all(p.startswith("zh/") == (lang == "zh/") for p in paths), f"other-language results: {paths[:8]}"
+    assert indexes == [f"/{lang}search/search_index.json"], indexes
+
+
+def test_language_switch_lands_on_the_same_page_and_back(server, browser):
+    """From every kind of page (home, chapter, notebook, calculators, corrections, glossary, print page), the
+    switcher goes to the same page in Chinese, and from there back."""
+    base, site = server
+    paths = ["", "training/", "notebooks/amp/", "estimate/", "corrections/", "glossary/", "print_page/"]
+    with Visit(browser, base) as v:
+        for path in paths:
+            assert (site / path / "index.html").is_file(), path
+            trail = []
+            for hreflang in ("zh", "en"):
+                v.page.goto(f"{base}/{path if hreflang == 'zh' else 'zh/' + path}", wait_until="domcontentloaded")
+                with v.page.expect_navigation(wait_until="domcontentloaded"):
+                    v.page.eval_on_selector(f"a.md-select__link[hreflang={hreflang}]", "a => a.click()")
+                trail.append(urlparse(v.page.url).path)
+                assert v.page.get_attribute("html", "lang") == ("zh" if hreflang == "zh" else "en"), v.page.url
+            assert trail == [f"/zh/{path}", f"/{path}"], f"/{path}: switched to {trail}"

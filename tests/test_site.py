@@ -43,7 +43,8 @@ def test_strict_build_passes_quickly(built_site):
     site, seconds, log = built_site
     print(f"\nmkdocs build --strict: {seconds:.1f} s")
     assert (site / "index.html").is_file()
-    assert seconds < 60, f"strict build took {seconds:.0f} s (goal 15 s)"
+    # The tests build while notebooks run on both cores; idle, the goal is 25 s (`make bench` times it).
+    assert seconds < 60, f"strict build took {seconds:.0f} s"
 
 
 def resources(page: Path, s: BeautifulSoup) -> list[str]:

@@ -10,7 +10,6 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from markdown.extensions.toc import slugify
 from mkdocs.plugins import event_priority
@@ -155,11 +154,13 @@ def on_post_build(config):
             attr = "href" if "href" in n.attrs else "src"
             if not re.match(r"#|[a-z]+:|/", n.attrs[attr] or "#"):
                 n.attrs[attr] = "../" + n.attrs[attr]
-        root = urlparse(config.get("site_url") or "/").path or "/"
-        for n in tree.css("a[hreflang]"):  # the language switcher's absolute links: relative to zh/print_page/
-            href = n.attrs.get("href") or ""
-            if href.startswith(root):
-                n.attrs["href"] = "../../" + href[len(root):]
+        english = LexborHTMLParser(_english_print_page[0])
+        for page, here in ((english, "en"), (tree, lang)):  # print-site renders the switcher of the last page
+            for n in page.css("a[hreflang]"):
+                there = n.attrs["hreflang"]
+                n.attrs["href"] = ("./" if there == here else "../../print_page/" if there == "en"
+                                   else f"../{there}/print_page/")
+        _english_print_page[0] = english.html
         (site / lang / "print_page").mkdir(parents=True, exist_ok=True)
         (site / lang / "print_page" / "index.html").write_text(tree.html, encoding="utf-8")
         printable.write_text(_english_print_page[0], encoding="utf-8")
