@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NO_MKDOCS_2_WARNING=1 PYTHONDONTWRITEBYTECODE=1
 start=$(date +%s)
-.venv/bin/python -m pytest -p no:cacheprovider -rs --durations=15 -n "${PYTEST_WORKERS:-2}" --dist worksteal tests "$@"
+.venv/bin/python -m pytest -p no:cacheprovider -rfEs --durations=15 -n "${PYTEST_WORKERS:-2}" --dist worksteal tests "$@"
 echo "make test: $(( $(date +%s) - start )) s"

@@ -28,7 +28,7 @@ def on_page_content(html, page, config, files):
     return root.inner_html
 
 
-@event_priority(-45)  # after print-site wrote print_page/index.html, before notebook_pages.py (-50) moves it
+@event_priority(-45)  # after print-site wrote print_page/index.html, before translations.py (-50) moves it
 def on_post_build(config):
     if (printable := Path(config["site_dir"]) / "print_page" / "index.html").is_file():
         tree = LexborHTMLParser(printable.read_text(encoding="utf-8"))

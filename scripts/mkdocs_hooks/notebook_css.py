@@ -37,7 +37,7 @@ def on_page_content(html, page, config, files):
     return f'<link rel="stylesheet" href="{get_relative_url(NOTEBOOK_CSS, page.file.url)}">\n{root.inner_html}'
 
 
-@event_priority(-45)  # after print-site wrote print_page/index.html, before notebook_pages.py (-50) moves it, whose classes count too
+@event_priority(-45)  # after print-site wrote print_page/index.html (whose classes count too), before translations.py (-50) moves it
 def on_post_build(config):
     if not _stylesheets:
         return

@@ -11,10 +11,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from markdown.extensions.toc import slugify
 from mkdocs.plugins import event_priority
 from mkdocs_jupyter.plugin import NotebookFile
-from selectolax.lexbor import LexborHTMLParser
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _site import NOTEBOOK_DIR, ROOT, fragment, is_notebook, language, notebooks  # noqa: E402
@@ -29,7 +27,6 @@ HEADER_TEXT = {  # the header's words, per language
     "zh": {"colab": "在 Colab 中打开", "source": "在 GitHub 上查看源文件", "download": "下载笔记本",
            "executed": "执行于", "cores": "核", "never": "尚未由 <code>make notebooks</code> 执行：输出没有出处记录。"},
 }
-_english_print_page: list[str] = []
 NOT_SEARCHED = 'div[class="jp-OutputArea jp-Cell-outputArea"], div[class^="jp-InputPrompt"], div[class^="jp-OutputPrompt"]'
 
 
@@ -76,32 +73,6 @@ def notebook_header(page, config) -> str:
             f'<p class="elm-provenance">{provenance_stamp(meta, language(config))}</p></div>')
 
 
-def english_heading_ids(root, page) -> None:
-    """A Chinese notebook's headings get the English notebook's heading ids, in order: the slug of a Chinese
-    heading is empty (ids "" break the TOC and collide), and shared anchors keep links and the language switch
-    landing on the same section. Code cells are shared, so the headings correspond one to one."""
-    src = page.file.src_uri
-    english = ROOT / src.replace(".zh.ipynb", ".ipynb")
-    if not src.endswith(".zh.ipynb") or not english.is_file():
-        return
-    ids = []
-    for cell in json.loads(english.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] == "markdown":  # the Markdown headings, outside code fences
-            text = re.sub(r"^(`{3,}|~{3,}).*?^\1\s*$", "", "".join(cell["source"]), flags=re.M | re.S)
-            ids += [slugify(re.sub(r"[`*]", "", m.group(1)).strip(), "-")
-                    for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", text, flags=re.M)]
-    heads = root.css("h1[id], h2[id], h3[id], h4[id], h5[id], h6[id]")
-    if len(heads) != len(ids):
-        log.warning("%s: %d headings, the English notebook has %d: heading ids not shared", src, len(heads), len(ids))
-        return
-    seen: dict[str, int] = {}
-    for h, hid in zip(heads, ids):
-        seen[hid] = seen.get(hid, 0) + 1
-        h.attrs["id"] = hid = f"{hid}_{seen[hid] - 1}" if seen[hid] > 1 else hid
-        for a in h.css("a.anchor-link"):
-            a.attrs["href"] = f"#{hid}"
-
-
 def align_toc(root, page) -> None:
     """mkdocs-jupyter builds the table of contents from the headings' text without their `code` spans, while
     nbconvert's heading ids keep it: the TOC links would miss. Point each TOC entry at its heading's real id."""
@@ -123,7 +94,6 @@ def on_page_content(content, page, config, files):
     if not is_notebook(page):
         return content
     root = fragment(content)
-    english_heading_ids(root, page)
     align_toc(root, page)
     for n in root.css(NOT_SEARCHED):
         n.attrs["data-search-exclude"] = ""
@@ -143,24 +113,3 @@ def on_post_build(config):
         dest = site / ("" if lang == "en" else lang) / NOTEBOOK_DIR / english.stem / nb.name  # next to its page
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(nb, dest)
-    # print-site writes <site>/print_page/index.html in every language build (the Chinese build, nested in the
-    # English one's post-build, overwrites the English page): keep each language's at its own URL.
-    printable = site / "print_page" / "index.html"
-    if lang == "en":
-        _english_print_page[:] = [printable.read_text(encoding="utf-8")] if printable.is_file() else []
-    elif printable.is_file() and _english_print_page:
-        tree = LexborHTMLParser(printable.read_text(encoding="utf-8"))
-        for n in tree.css("[href], [src]"):  # one level deeper now: every relative URL gains a "../"
-            attr = "href" if "href" in n.attrs else "src"
-            if not re.match(r"#|[a-z]+:|/", n.attrs[attr] or "#"):
-                n.attrs[attr] = "../" + n.attrs[attr]
-        english = LexborHTMLParser(_english_print_page[0])
-        for page, here in ((english, "en"), (tree, lang)):  # print-site renders the switcher of the last page
-            for n in page.css("a[hreflang]"):
-                there = n.attrs["hreflang"]
-                n.attrs["href"] = ("./" if there == here else "../../print_page/" if there == "en"
-                                   else f"../{there}/print_page/")
-        _english_print_page[0] = english.html
-        (site / lang / "print_page").mkdir(parents=True, exist_ok=True)
-        (site / lang / "print_page" / "index.html").write_text(tree.html, encoding="utf-8")
-        printable.write_text(_english_print_page[0], encoding="utf-8")

@@ -4,22 +4,30 @@
   the block is inserted here, re-indented to the marker (so it can sit inside a tab or an admonition).
 - A translation that no longer matches its English source (see scripts/translations.py) gets a visible notice
   linking the English page; an English page shown under /zh/ for want of a translation says so too.
+- A Chinese notebook's headings get the English notebook's ids; each language keeps its own printable page.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlparse
 import sys
 from pathlib import Path
 
+import json
+
 import yaml
+from markdown.extensions.toc import slugify
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
+from selectolax.lexbor import LexborHTMLParser
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 from translations import LANG, blob_id, front_matter  # noqa: E402
+from mkdocs_hooks._site import fragment, is_notebook  # noqa: E402
 
 MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- code (?P<n>\d+) -->[ \t]*$", re.M)
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,}).*?\n.*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S)
@@ -120,3 +128,67 @@ def on_post_page(output, page, config):
 def on_post_template(output_content, template_name, config):
     """404.html is a template, not a page: strip its head alternate links too (see on_post_page)."""
     return re.sub(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*', "", output_content)
+
+
+def english_heading_ids(root, page, log) -> None:
+    """A Chinese notebook's headings get the English notebook's heading ids, in order: the slug of a Chinese
+    heading is empty (ids "" break the TOC and collide), and shared anchors keep links and the language switch
+    landing on the same section. Code cells are shared, so the headings correspond one to one."""
+    src = page.file.src_uri
+    english = ROOT / src.replace(f".{LANG}.ipynb", ".ipynb")
+    if not english.is_file():
+        return
+    ids = []
+    for cell in json.loads(english.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":  # the Markdown headings, outside code fences
+            text = re.sub(r"^(`{3,}|~{3,}).*?^\1\s*$", "", "".join(cell["source"]), flags=re.M | re.S)
+            ids += [slugify(re.sub(r"[`*]", "", m.group(1)).strip(), "-")
+                    for m in re.finditer(r"^#{1,6}\s+(.*?)\s*#*\s*$", text, flags=re.M)]
+    heads = root.css("h1[id], h2[id], h3[id], h4[id], h5[id], h6[id]")
+    if len(heads) != len(ids):
+        log.warning("%s: %d headings, the English notebook has %d: heading ids not shared", src, len(heads), len(ids))
+        return
+    seen: dict[str, int] = {}
+    for h, hid in zip(heads, ids):
+        seen[hid] = seen.get(hid, 0) + 1
+        h.attrs["id"] = hid = f"{hid}_{seen[hid] - 1}" if seen[hid] > 1 else hid
+        for a in h.css("a.anchor-link"):
+            a.attrs["href"] = f"#{hid}"
+
+
+@event_priority(60)  # before notebook_pages.py (50) points the table of contents at the headings' ids
+def on_page_content(content, page, config, files):
+    if not (is_notebook(page) and page.file.src_uri.endswith(f".{LANG}.ipynb")):
+        return content
+    root = fragment(content)
+    english_heading_ids(root, page, logging.getLogger("mkdocs.hooks.translations"))
+    return root.inner_html
+
+
+_english_print_page: list[str] = []
+
+
+@event_priority(-50)  # after print-site (0) has written print_page/index.html, before i18n (-100) builds zh
+def on_post_build(config):
+    site, lang = Path(config["site_dir"]), _current_language(config)
+    # print-site writes <site>/print_page/index.html in every language build (the Chinese build, nested in the
+    # English one's post-build, overwrites the English page): keep each language's at its own URL.
+    printable = site / "print_page" / "index.html"
+    if lang == "en":
+        _english_print_page[:] = [printable.read_text(encoding="utf-8")] if printable.is_file() else []
+    elif printable.is_file() and _english_print_page:
+        tree = LexborHTMLParser(printable.read_text(encoding="utf-8"))
+        for n in tree.css("[href], [src]"):  # one level deeper now: every relative URL gains a "../"
+            attr = "href" if "href" in n.attrs else "src"
+            if not re.match(r"#|[a-z]+:|/", n.attrs[attr] or "#"):
+                n.attrs[attr] = "../" + n.attrs[attr]
+        english = LexborHTMLParser(_english_print_page[0])
+        for page, here in ((english, "en"), (tree, lang)):  # print-site renders the switcher of the last page
+            for n in page.css("a[hreflang]"):
+                there = n.attrs["hreflang"]
+                n.attrs["href"] = ("./" if there == here else "../../print_page/" if there == "en"
+                                   else f"../{there}/print_page/")
+        _english_print_page[0] = english.html
+        (site / lang / "print_page").mkdir(parents=True, exist_ok=True)
+        (site / lang / "print_page" / "index.html").write_text(tree.html, encoding="utf-8")
+        printable.write_text(_english_print_page[0], encoding="utf-8")
