@@ -1,6 +1,6 @@
-"""The "Estimate your run" page in headless Chromium: the page's JS against the Python reference on a grid of
-cases, the published figures through the form, messages for bad input, the URL round trip, navigation,
-keyboard use, and axe with no violation of any impact, light and dark."""
+"""The "Estimate your run" page, English and Chinese, in headless Chromium: the page's JS against the Python
+reference on a grid of cases, the published figures and captions through the form, messages for bad input, the
+URL round trip, navigation, keyboard use, and axe with no violation of any impact, light and dark."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ from test_browser import AXE, Visit, browser, server  # noqa: F401  (fixtures)
 
 import estimate_reference as ref
 
-PAGE = "estimate/"
+# Each language's page and the captions and message prefix it must show (the other messages come from ref).
+LANGS = {
+    "en": {"page": "estimate/", "device_hours": "device-hours", "rate": "tokens/s",
+           "fits": ("Fits: ", "Does not fit: "), "blocked": "No result until these inputs are fixed: "},
+    "zh": {"page": "zh/estimate/", "device_hours": "设备·小时", "rate": "词元/秒",
+           "fits": ("放得下：", "放不下："), "blocked": "以下输入修正之前没有结果："},
+}
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def grid() -> list[dict[str, str]]:
@@ -46,8 +53,8 @@ def grid() -> list[dict[str, str]]:
     return cases
 
 
-def python_side(raw):
-    values, errors = ref.validate(raw)
+def python_side(raw, lang="en"):
+    values, errors = ref.validate(raw, lang)
     return {"out": ref.estimate(values), "errors": errors}
 
 
@@ -90,27 +97,37 @@ def out(page, name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def test_page_js_agrees_with_the_python_reference(server, browser):
+@pytest.mark.parametrize("lang", LANGS)
+def test_page_js_agrees_with_the_python_reference(server, browser, lang):
     base, _ = server
     cases = grid()
     with visit(browser, server) as v:
-        v.page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        v.page.goto(f"{base}/{LANGS[lang]['page']}", wait_until="networkidle")
+        assert v.page.get_attribute("html", "lang") == lang
         js = v.page.evaluate("""cases => cases.map(raw => { const c = window.elmEstimate.validate(raw);
             return {out: window.elmEstimate.estimate(c.values), errors: c.errors}; })""", cases)
         assert not v.errors, v.errors
     assert len(js) == len(cases) > 150
-    mismatches = [(raw, got, python_side(raw)) for raw, got in zip(cases, js) if not close(python_side(raw), got)]
+    expected = [python_side(raw, lang) for raw in cases]
+    mismatches = [(raw, got, want) for raw, got, want in zip(cases, js, expected) if not close(want, got)]
     assert not mismatches, json.dumps(mismatches[0], indent=1, ensure_ascii=False)[:3000]
+    if lang == "zh":   # the messages compared are Chinese ones
+        assert any(HAN.search(m) for e in expected for m in e["errors"].values())
 
 
-def test_published_figures_through_the_form(server, browser):
+@pytest.mark.parametrize("lang", LANGS)
+def test_published_figures_and_captions_through_the_form(server, browser, lang):
     base, _ = server
+    data, text = ref.localized(ref.DATA, lang), LANGS[lang]
     with visit(browser, server) as v:
         page = v.page
-        page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        page.goto(f"{base}/{text['page']}", wait_until="networkidle")
+        assert page.text_content('label[for="est-layers"]').strip() == data["fields"]["layers"]["label"]
+        assert page.text_content('label[for="est-precision"]').strip() == data["choices"]["precision"]["label"]
         page.select_option("#est-preset-model", "gpt3")
         assert f"{out(page, 'flops_dense'):.2e}" == "3.14e+23"
         assert "10²³ FLOPs" in page.text_content('[data-out="flops_dense"]')
+        assert text["device_hours"] in page.text_content('[data-out="device_hours"]')
         fill(page, {"n_params": "7.5", "devices": "64", "tp": "1", "pp": "1", "precision": "amp",
                     "optimizer": "adamw", "finetune": "full"})
         gb = []
@@ -118,18 +135,21 @@ def test_published_figures_through_the_form(server, browser):
             fill(page, {"zero": stage})
             gb.append((out(page, "weights") + out(page, "grads") + out(page, "optimizer")) / 1e9)
         assert [f"{x:.3g}" for x in gb[:3]] == ["120", "31.4", "16.6"] and f"{gb[3]:.2g}" == "1.9"
+        assert page.text_content("#est-bar-summary").startswith(text["fits"])
         page.select_option("#est-preset-model", "llama2-7b")
-        fill(page, {"kv_format": "fp16"})
-        assert out(page, "kv_token") == 524288
+        fill(page, {"kv_format": "fp16", "context": "4096", "memory": "80", "usable": "100", "weight_format": "fp16"})
+        assert out(page, "kv_token") == 524288 and out(page, "concurrent") == 30
         assert "512 KiB" in page.text_content('[data-out="kv_token"]')
+        assert text["rate"] in page.text_content('[data-out="decode_single"]')
         assert not v.errors, v.errors
 
 
-def test_bad_input_shows_its_message_and_keeps_the_rest(server, browser):
+@pytest.mark.parametrize("lang", LANGS)
+def test_bad_input_shows_its_message_and_keeps_the_rest(server, browser, lang):
     base, _ = server
     with visit(browser, server) as v:
         page = v.page
-        page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        page.goto(f"{base}/{LANGS[lang]['page']}", wait_until="networkidle")
         page.select_option("#est-preset-model", "llama2-70b")
         before = {k: page.input_value(f"#est-{k}") for k in ref.FIELDS}
         for field, value in [("layers", "-4"), ("layers", "eighty"), ("pp", "3"), ("tp", "16"), ("n_params", "")]:
@@ -138,7 +158,9 @@ def test_bad_input_shows_its_message_and_keeps_the_rest(server, browser):
             page.keyboard.press("Backspace")
             page.keyboard.type(value)
             raw = {**before, **{k: page.input_value(f"#est-{k}") for k in ref.CHOICES}, field: value}
-            expected = ref.validate(raw)[1][field]
+            expected = ref.validate(raw, lang)[1][field]
+            if lang == "zh":   # a Chinese message, not the English one
+                assert HAN.search(expected) and expected != ref.validate(raw)[1][field]
             msg = page.locator(f"#est-{field}-error")
             assert msg.is_visible() and msg.text_content() == expected
             assert page.get_attribute(f"#est-{field}", "aria-invalid") == "true"
@@ -149,6 +171,7 @@ def test_bad_input_shows_its_message_and_keeps_the_rest(server, browser):
             for name, needs in ref.NEEDS.items():   # only the calculators that use the field lose their results
                 blocked = page.text_content(f"#est-{name}-results .elm-est-blocked")
                 assert (field in needs) == bool(blocked), (field, name, blocked)
+                assert not blocked or blocked.startswith(LANGS[lang]["blocked"])
             assert {k: page.input_value(f"#est-{k}") for k in ref.FIELDS if k != field} == \
                 {k: x for k, x in before.items() if k != field}
             page.fill(f"#est-{field}", before[field])
@@ -160,7 +183,7 @@ def test_url_round_trips_the_state(server, browser):
     base, _ = server
     with visit(browser, server) as v:
         page = v.page
-        page.goto(f"{base}/{PAGE}", wait_until="networkidle")
+        page.goto(f"{base}/{LANGS['en']['page']}", wait_until="networkidle")
         page.select_option("#est-preset-device", "h200")
         fill(page, {"n_params": "13", "zero": "3", "checkpointing": "selective", "mfu": "not a number"})
         state = {k: page.input_value(f"#est-{k}") for k in list(ref.FIELDS) + list(ref.CHOICES)}
@@ -204,99 +227,14 @@ def test_works_after_navigation(server, browser):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_nothing_and_nothing_comes_from_another_host(server, browser, scheme):
+@pytest.mark.parametrize("lang", LANGS)
+def test_axe_finds_nothing_and_nothing_comes_from_another_host(server, browser, lang, scheme):
     if not AXE.is_file():
         pytest.skip("axe-core not installed (npm ci)")
     base, _ = server
     with visit(browser, server, scheme) as v:
-        v.page.goto(f"{base}/{PAGE}", wait_until="networkidle")
-        fill(v.page, {"layers": "-1"})   # the error state must pass too
-        v.page.add_script_tag(path=str(AXE))
-        violations = v.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
-            .violations.map(x => ({id: x.id, impact: x.impact, nodes: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
-        assert not violations, violations
-        assert not v.errors and not v.offhost and not v.failed, (v.errors, v.offhost, v.failed)
-
-
-# ------------------------------------------------------------------ the Chinese page (/zh/estimate/)
-ZH_PAGE = "zh/estimate/"
-
-
-def test_chinese_page_js_agrees_with_the_python_reference(server, browser):
-    base, _ = server
-    cases = grid()
-    with visit(browser, server) as v:
-        v.page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
-        assert v.page.get_attribute("html", "lang") == "zh"
-        js = v.page.evaluate("""cases => cases.map(raw => { const c = window.elmEstimate.validate(raw);
-            return {out: window.elmEstimate.estimate(c.values), errors: c.errors}; })""", cases)
-        assert not v.errors, v.errors
-    expected = [{"out": ref.estimate(ref.validate(raw, "zh")[0]), "errors": ref.validate(raw, "zh")[1]} for raw in cases]
-    mismatches = [(raw, got, want) for raw, got, want in zip(cases, js, expected) if not close(want, got)]
-    assert not mismatches, json.dumps(mismatches[0], indent=1, ensure_ascii=False)[:3000]
-    assert any(re.search(r"[\u4e00-\u9fff]", m) for e in expected for m in e["errors"].values())
-
-
-def test_chinese_page_published_figures_and_captions(server, browser):
-    base, _ = server
-    zh = ref.localized(ref.DATA, "zh")
-    with visit(browser, server) as v:
-        page = v.page
-        page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
-        assert page.text_content('label[for="est-layers"]').strip() == zh["fields"]["layers"]["label"]
-        assert page.text_content('label[for="est-precision"]').strip() == zh["choices"]["precision"]["label"]
-        page.select_option("#est-preset-model", "gpt3")
-        assert f"{out(page, 'flops_dense'):.2e}" == "3.14e+23"
-        assert "10²³ FLOPs" in page.text_content('[data-out="flops_dense"]')
-        assert "设备·小时" in page.text_content('[data-out="device_hours"]')
-        fill(page, {"n_params": "7.5", "devices": "64", "tp": "1", "pp": "1", "precision": "amp",
-                    "optimizer": "adamw", "finetune": "full"})
-        gb = []
-        for stage in "0123":
-            fill(page, {"zero": stage})
-            gb.append((out(page, "weights") + out(page, "grads") + out(page, "optimizer")) / 1e9)
-        assert [f"{x:.3g}" for x in gb[:3]] == ["120", "31.4", "16.6"] and f"{gb[3]:.2g}" == "1.9"
-        assert page.text_content("#est-bar-summary").startswith(("放得下：", "放不下："))
-        page.select_option("#est-preset-model", "llama2-7b")
-        fill(page, {"kv_format": "fp16", "context": "4096", "memory": "80", "usable": "100", "weight_format": "fp16"})
-        assert out(page, "kv_token") == 524288 and out(page, "concurrent") == 30
-        assert "512 KiB" in page.text_content('[data-out="kv_token"]')
-        assert "词元/秒" in page.text_content('[data-out="decode_single"]')
-        assert not v.errors, v.errors
-
-
-def test_chinese_page_shows_chinese_messages(server, browser):
-    base, _ = server
-    with visit(browser, server) as v:
-        page = v.page
-        page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
-        page.select_option("#est-preset-model", "llama2-70b")
-        before = {k: page.input_value(f"#est-{k}") for k in ref.FIELDS}
-        for field, value in [("layers", "-4"), ("layers", "eighty"), ("pp", "3"), ("tp", "16"), ("n_params", "")]:
-            page.fill(f"#est-{field}", value)
-            raw = {**before, **{k: page.input_value(f"#est-{k}") for k in ref.CHOICES}, field: value}
-            expected = ref.validate(raw, "zh")[1][field]
-            assert re.search(r"[\u4e00-\u9fff]", expected) and expected != ref.validate(raw)[1][field]
-            msg = page.locator(f"#est-{field}-error")
-            assert msg.is_visible() and msg.text_content() == expected
-            assert page.get_attribute(f"#est-{field}", "aria-invalid") == "true"
-            for name, needs in ref.NEEDS.items():
-                blocked = page.text_content(f"#est-{name}-results .elm-est-blocked")
-                assert (field in needs) == bool(blocked), (field, name, blocked)
-                assert not blocked or blocked.startswith("以下输入修正之前没有结果：")
-            page.fill(f"#est-{field}", before[field])
-            assert not page.locator(f"#est-{field}-error").is_visible()
-        assert not v.errors, v.errors
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_chinese_page_axe_finds_nothing(server, browser, scheme):
-    if not AXE.is_file():
-        pytest.skip("axe-core not installed (npm ci)")
-    base, _ = server
-    with visit(browser, server, scheme) as v:
-        v.page.goto(f"{base}/{ZH_PAGE}", wait_until="networkidle")
-        fill(v.page, {"layers": "-1", "memory": "1"})   # an error and a "does not fit" state
+        v.page.goto(f"{base}/{LANGS[lang]['page']}", wait_until="networkidle")
+        fill(v.page, {"layers": "-1", "memory": "1"})   # an error and a "does not fit" state must pass too
         v.page.add_script_tag(path=str(AXE))
         violations = v.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
             .violations.map(x => ({id: x.id, impact: x.impact, nodes: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
