@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from urllib.parse import urlparse
 import sys
 from pathlib import Path
-
-import json
+from urllib.parse import urlparse
 
 import yaml
 from markdown.extensions.toc import slugify
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from translations import LANG, blob_id, front_matter  # noqa: E402
 from mkdocs_hooks._site import fragment, is_notebook  # noqa: E402
 
+log = logging.getLogger("mkdocs.hooks.translations")
 MARKER = re.compile(r"^(?P<indent>[ \t]*)<!-- code (?P<n>\d+) -->[ \t]*$", re.M)
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,}).*?\n.*?^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S)
 
@@ -130,7 +130,7 @@ def on_post_template(output_content, template_name, config):
     return re.sub(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*', "", output_content)
 
 
-def english_heading_ids(root, page, log) -> None:
+def english_heading_ids(root, page) -> None:
     """A Chinese notebook's headings get the English notebook's heading ids, in order: the slug of a Chinese
     heading is empty (ids "" break the TOC and collide), and shared anchors keep links and the language switch
     landing on the same section. Code cells are shared, so the headings correspond one to one."""
@@ -161,7 +161,7 @@ def on_page_content(content, page, config, files):
     if not (is_notebook(page) and page.file.src_uri.endswith(f".{LANG}.ipynb")):
         return content
     root = fragment(content)
-    english_heading_ids(root, page, logging.getLogger("mkdocs.hooks.translations"))
+    english_heading_ids(root, page)
     return root.inner_html
 
 
