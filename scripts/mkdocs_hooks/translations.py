@@ -55,6 +55,14 @@ def include_code(markdown: str, english: str, where: str) -> str:
     return MARKER.sub(repl, markdown)
 
 
+@event_priority(-100)  # after print-site (0), which prepends its CSS and JS again each time i18n re-runs on_config for zh
+def on_config(config):
+    for key in ("extra_css", "extra_javascript"):  # so each /zh/ page loads them once, as the English pages do
+        seen = set()
+        config[key] = [x for x in config[key] if not (str(x) in seen or seen.add(str(x)))]
+    return config
+
+
 def _current_language(config) -> str:
     return config["theme"]["language"]  # mkdocs-static-i18n sets it per language build
 
