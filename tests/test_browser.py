@@ -89,7 +89,20 @@ def site_pages(site: Path) -> list[str]:
     return sorted(p.relative_to(site).as_posix().removesuffix("index.html") for p in site.rglob("*.html"))
 
 
+# Resolves once the DOM has not changed for 300 ms (at most 10 s): Material still edits the page after the network
+# is idle (the search worker, slow under load, fills in the search box's "Type to start searching" when its index is
+# built), and a node added while axe runs breaks axe's selector cache ("reading 'nthChild'").
+SETTLED = """() => new Promise(done => {
+    let timer = setTimeout(finish, 300);
+    const watch = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(finish, 300); });
+    const limit = setTimeout(finish, 10000);
+    function finish() { watch.disconnect(); clearTimeout(limit); done(); }
+    watch.observe(document, {childList: true, subtree: true, characterData: true});
+})"""
+
+
 def run_axe(page) -> list[dict]:
+    page.evaluate(SETTLED)
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
         .filter(v => v.impact === 'serious' || v.impact === 'critical')
@@ -116,7 +129,11 @@ def test_every_page_loads_cleanly_and_passes_axe(server, browser, scheme):
                 if items:
                     problems.append(f"/{path} [{scheme}] {label}: {items[:5]}")
             if AXE.is_file():
-                violations = run_axe(v.page)
+                try:
+                    violations = run_axe(v.page)
+                except playwright.Error as e:  # name the page; the other pages are still checked
+                    problems.append(f"/{path} [{scheme}] axe failed: {str(e).splitlines()[0]}")
+                    continue
                 report[f"/{path}"] = violations
                 problems += [f"/{path} [{scheme}] axe {x['impact']}: {x['id']} ({x['help']}) at {x['nodes']}"
                              for x in violations]

@@ -4,6 +4,7 @@ and print pages of both languages use and to the custom properties (--jp-...) th
 included. Without node or node_modules (a pip-only build) it is shipped untrimmed."""
 
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,9 @@ from _site import NOTEBOOK_DIR, fragment, is_notebook  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.notebook_css")
 NOTEBOOK_CSS = "assets/notebook.css"
+# Pygments tokens drawn in the cell's own colour: names (.n: nbconvert's CSS has no rule; the build fails if one comes)
+# and whitespace (.w). Unwrapped to plain text.
+UNSTYLED = ".highlight-ipynb span.n, .highlight-ipynb span.w"
 _stylesheets: dict[str, None] = {}  # each notebook page's inlined CSS, once (they are all the same so far)
 
 
@@ -32,8 +36,12 @@ def on_page_content(html, page, config, files):
         if css.rstrip().endswith("']"):  # mkdocs-jupyter prints pygments' CSS as a Python list repr: not CSS (PostCSS
             css = css[:css.rindex("['")]  # stops at it; tinycss2 dropped it as an error), so it goes, as before
         _stylesheets.setdefault(css)
+        if re.search(r"\.highlight-ipynb \.n\s*[{,]", css):
+            log.warning("nbconvert's CSS now colours .highlight-ipynb .n: stop unwrapping those spans (UNSTYLED)")
         for s in styles:
             s.decompose()
+    for span in root.css(UNSTYLED):  # a quarter of a notebook page's elements, for nothing a reader sees
+        span.unwrap()
     return f'<link rel="stylesheet" href="{get_relative_url(NOTEBOOK_CSS, page.file.url)}">\n{root.inner_html}'
 
 
