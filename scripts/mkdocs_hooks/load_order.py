@@ -7,8 +7,11 @@
   throttling) before it paints the article. Deferred, the bundle still runs before DOMContentLoaded, as
   Material's code expects, and the inline scripts of the page need nothing from it.
 
+Material's navigation.instant is off (mkdocs.yml). Whoever turns it on must check that a page's own stylesheet still
+loads on a page reached that way (Material swaps the page's components; its <head> is not reloaded).
+
 Measured with Lighthouse (mobile) on /estimate/: the article's first paint, the LCP, came at random after the
-bundle, 3.6-3.7 s instead of 1.9 s, in 2 runs of 4; after both changes in none of 5 (`make bench`).
+bundle, 3.6-3.7 s instead of 1.9 s, in 2 runs of 4; after both changes, in none of 9.
 """
 
 import logging
