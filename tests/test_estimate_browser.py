@@ -10,7 +10,7 @@ import math
 import re
 
 import pytest
-from test_browser import AXE, Visit, browser, server  # noqa: F401  (fixtures)
+from test_browser import AXE, SETTLED, Visit, browser, server  # noqa: F401  (fixtures)
 
 import estimate_reference as ref
 
@@ -235,6 +235,7 @@ def test_axe_finds_nothing_and_nothing_comes_from_another_host(server, browser, 
     with visit(browser, server, scheme) as v:
         v.page.goto(f"{base}/{LANGS[lang]['page']}", wait_until="networkidle")
         fill(v.page, {"layers": "-1", "memory": "1"})   # an error and a "does not fit" state must pass too
+        v.page.evaluate(SETTLED)
         v.page.add_script_tag(path=str(AXE))
         violations = v.page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
             .violations.map(x => ({id: x.id, impact: x.impact, nodes: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
