@@ -34,14 +34,17 @@ def _provenance_seconds(path: Path) -> float:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Notebook executions first, longest first (by their last recorded run): with `-n 2 --dist worksteal` the two
-    workers start on the long ones and the short tests fill in around them."""
+    """Long tests first: notebook executions (longest first, by their last recorded run), then the parts of the
+    browser's page sweep (~30 s each). With `-n 2 --dist worksteal` the two workers start on the long ones and the
+    short tests fill in around them, so neither worker is left with a long test at the end."""
     executions = {nb.stem: _provenance_seconds(nb) for nb in NOTEBOOKS}
 
     def key(item):
         if item.originalname == "test_notebook_executes_from_scratch":
             return 0, -executions.get(item.callspec.id, 0)
-        return 1, 0
+        if item.originalname == "test_every_page_loads_cleanly_and_passes_axe":
+            return 1, 0
+        return 2, 0
     items.sort(key=key)  # stable: the rest keep their order
 
 
