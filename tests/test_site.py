@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -35,6 +36,7 @@ def pages(site: Path):
     return sorted(p for p in site.rglob("*.html") if p.name != "404.html")
 
 
+@functools.cache  # each page parsed once per worker, not once per test (~13 s for the whole site); never mutated
 def soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
