@@ -34,18 +34,18 @@ def _provenance_seconds(path: Path) -> float:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Long tests first: notebook executions (longest first, by their last recorded run), then the parts of the
-    browser's page sweep (~30 s each). With `-n 2 --dist worksteal` the two workers start on the long ones and the
-    short tests fill in around them, so neither worker is left with a long test at the end."""
+    """Two lanes of long tests. Under `-n 2 --dist worksteal`, xdist gives the first half of this list to one worker and
+    the second half to the other, and a worker that runs out steals from the end of the other's queue. So the first
+    half starts with the notebook executions (longest first, by their last recorded run), the second with the parts
+    of the browser's page sweep (the print pages first): about 500 s each on a loaded 2-core machine. The short tests
+    fill the rest of each half and are the first to be stolen, so no long test is left for the end."""
     executions = {nb.stem: _provenance_seconds(nb) for nb in NOTEBOOKS}
-
-    def key(item):
-        if item.originalname == "test_notebook_executes_from_scratch":
-            return 0, -executions.get(item.callspec.id, 0)
-        if item.originalname == "test_every_page_loads_cleanly_and_passes_axe":
-            return 1, 0
-        return 2, 0
-    items.sort(key=key)  # stable: the rest keep their order
+    runs = sorted((i for i in items if i.originalname == "test_notebook_executes_from_scratch"),
+                  key=lambda i: -executions.get(i.callspec.id, 0))
+    sweep = [i for i in items if i.originalname == "test_every_page_loads_cleanly_and_passes_axe"]
+    rest = [i for i in items if i not in runs and i not in sweep]
+    k = max(0, len(items) // 2 - len(runs))
+    items[:] = runs + rest[:k] + sweep + rest[k:]
 
 
 def _build(site: Path) -> dict:
