@@ -47,6 +47,25 @@ def source_hash(nb) -> str:
     return hashlib.sha256(json.dumps(code, ensure_ascii=False).encode()).hexdigest()
 
 
+def output_digests(nb) -> list[str | None]:
+    """Per cell, a sha256 (16 hex digits) of its outputs exactly as written (None for Markdown cells): recorded at
+    execution, so a committed output edited by hand no longer matches its digest, on any machine."""
+    return [hashlib.sha256(json.dumps(c.get("outputs", []), sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+            if c.cell_type == "code" else None for c in nb.cells]
+
+
+def digest_problems(nb, label: str) -> list[str]:
+    """'label cell N: ...' for each code cell whose committed outputs differ from what execution recorded."""
+    recorded = nb.metadata.get(META_KEY, {}).get("output_digests")
+    if recorded is None:
+        return [f"{label}: no output digests recorded (execute it with scripts/execute_notebooks.py)"]
+    actual = output_digests(nb)
+    if len(recorded) != len(actual):
+        return [f"{label}: {len(actual)} cells, but digests were recorded for {len(recorded)}"]
+    return [f"{label} cell {i}: its outputs are not the ones recorded at execution (edited by hand?): re-run "
+            f"`make notebooks-force NB=...`" for i, (a, b) in enumerate(zip(recorded, actual), 1) if a != b]
+
+
 def is_stale(path: Path) -> bool:
     nb = nbformat.read(path, as_version=4)
     return nb.metadata.get(META_KEY, {}).get("source_hash") != source_hash(nb)
@@ -102,6 +121,9 @@ def gpu_name() -> str | None:
 
 
 def provenance(nb, seconds: float) -> dict:
+    """Written into the notebook's metadata after a successful run; the digests are taken of the outputs that the
+    file will hold (nbformat's write and read keep them as they are: tests/test_notebooks.py checks every committed
+    notebook)."""
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     versions = {"python": platform.python_version()}
     if "torch" in code:
@@ -114,6 +136,7 @@ def provenance(nb, seconds: float) -> dict:
         "seconds": round(seconds, 1),
         "versions": versions,
         "hardware": hardware(),
+        "output_digests": output_digests(nb),
     }
 
 

@@ -7,7 +7,8 @@ import re
 import nbformat
 import pytest
 from conftest import BANNED_APIS, NOTEBOOKS, ROOT, nb_id
-from execute_notebooks import NONDETERMINISTIC, NotebookFailed, execute, hardware, output_differences, source_hash
+from execute_notebooks import (NONDETERMINISTIC, NotebookFailed, digest_problems, execute, hardware, output_differences,
+                               source_hash)
 
 # stderr lines a notebook may print, each with the reason it cannot be avoided. Keep this short.
 STDERR_ALLOWLIST: list[tuple[str, str]] = []
@@ -65,6 +66,28 @@ def test_notebook_conventions(notebook):
     assert re.search(r"^#+ What to remember", text, re.M), f"{path.name}: ends with a 'What to remember' section"
     nav = (ROOT / "mkdocs.yml").read_text()
     assert f"notebooks/{path.name}" in nav, f"{path.name} is not in the site's nav"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_committed_outputs_match_the_digests_recorded_at_execution(path):
+    """On every machine, whatever hardware executed it: an output edited by hand fails here, naming the cell
+    (the Chinese notebooks carry the English run's outputs and provenance, so they are checked the same way)."""
+    problems = digest_problems(nbformat.read(path, as_version=4), f"notebooks/{path.name}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_hand_edited_output_is_caught_by_its_digest():
+    """A planted edit (one digit of a printed number, in a cell the timing exemption does not cover) is named."""
+    path = NOTEBOOKS[0]
+    nb = nbformat.read(path, as_version=4)
+    assert not digest_problems(nb, path.name)
+    cell_no, out = next((i, o) for i, c in enumerate(nb.cells, 1) if c.cell_type == "code"
+                        and NONDETERMINISTIC not in c.get("metadata", {}).get("tags", [])
+                        for o in c.outputs if o.output_type == "stream" and re.search(r"\d", o.text))
+    out.text = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), out.text, count=1)
+    assert digest_problems(nb, path.name) == [
+        f"{path.name} cell {cell_no}: its outputs are not the ones recorded at execution (edited by hand?): "
+        "re-run `make notebooks-force NB=...`"]
 
 
 def test_nondeterministic_tag_is_rare(notebook):
