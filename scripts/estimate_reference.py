@@ -1,6 +1,7 @@
 """Python reference of the "Estimate your run" page (docs/estimate.md, docs/assets/estimate.js).
 
-The inputs, limits, choices and presets are defined once, in scripts/estimate.json, which the page embeds. The
+The inputs, limits, choices and presets are defined once, in scripts/estimate.json, which the page embeds; its
+preset numbers point at scripts/cited_constants.yml ({"cited": key}), which load() resolves. The
 formulas are written twice, here and in the page's JS, in the same order of operations; tests/test_estimate.py
 runs both on a grid of cases in a real browser and requires the same numbers and the same messages. Units: the
 values are what the reader types (billions of parameters, GB, TFLOP/s, %); the outputs are in base units (FLOPs,
@@ -15,9 +16,36 @@ import copy
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
-DATA = json.loads((Path(__file__).resolve().parent / "estimate.json").read_text(encoding="utf-8"))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from notebook_values import cited_values  # noqa: E402
+
+
+def resolve(x, cited: dict):
+    """Every {"cited": key[, "times": factor]} in the JSON replaced by the registry's number (times the factor,
+    to 12 significant digits so 3.35 × 1000 is 3350; a whole number as an int, so the page shows 3350, not
+    3350.0). An unknown key is an error naming it."""
+    if isinstance(x, dict) and "cited" in x:
+        if x["cited"] not in cited:
+            raise KeyError(f"scripts/estimate.json: no constant {x['cited']!r} in scripts/cited_constants.yml")
+        v = float(f"{cited[x['cited']] * x.get('times', 1):.12g}")
+        return int(v) if v.is_integer() else v
+    if isinstance(x, dict):
+        return {k: resolve(y, cited) for k, y in x.items()}
+    if isinstance(x, list):
+        return [resolve(y, cited) for y in x]
+    return x
+
+
+def load(path: Path = HERE / "estimate.json") -> dict:
+    """scripts/estimate.json with its references to the cited constants resolved."""
+    return resolve(json.loads(path.read_text(encoding="utf-8")), cited_values())
+
+
+DATA = load()
 FIELDS, CHOICES = DATA["fields"], DATA["choices"]
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 LANGUAGES = ("en", "zh")
@@ -122,7 +150,7 @@ def estimate(v: dict) -> dict[str, dict[str, float]]:
     if ready["compute"]:
         N, D = v["n_params"] * 1e9, v["tokens"] * 1e9
         dense = 6 * N * D                                              # Kaplan et al. 2020, §2.1
-        attention = 6 * v["layers"] * v["seq"] * v["hidden"] * D       # 3 × the forward 2·L·n_ctx·d_attn per token
+        attention = 12 * v["layers"] * v["seq"] * v["hidden"] * D      # PaLM, App. B: 12·L·H·Q·T per token (H·Q = h)
         flops = dense + attention
         seconds = flops / (v["devices"] * v["peak"] * 1e12 * (v["mfu"] / 100))
         device_hours = v["devices"] * seconds / 3600

@@ -135,3 +135,27 @@ def test_every_string_has_its_chinese():
     assert changed and not untranslated, untranslated
     assert all(re.search(r"[\u4e00-\u9fff]", x) for k, x in zh["text"].items()
                if re.search(r"[a-z]{3,} [a-z]{2,}", en["text"][k]))
+
+
+def test_presets_read_the_cited_constants():
+    """The presets hold no copies: estimate.json points at scripts/cited_constants.yml and load() resolves it."""
+    raw = json.loads((ROOT / "scripts" / "estimate.json").read_text(encoding="utf-8"))
+    cited = ref.cited_values()
+    for kind in ("models", "devices"):
+        for name, preset in raw[kind].items():
+            for field, x in preset["values"].items():
+                if isinstance(x, dict):
+                    assert ref.DATA[kind][name]["values"][field] == pytest.approx(cited[x["cited"]] * x.get("times", 1))
+    assert ref.DATA["devices"]["h100"]["values"]["bandwidth"] == 3350              # 3.35 TB/s in GB/s, an int
+    with pytest.raises(KeyError, match="no_such_key"):
+        ref.resolve({"cited": "no_such_key"}, cited)
+
+
+def test_attention_term_is_palms():
+    """PaLM, Appendix B: training FLOPs per token 6·N + 12·L·H·Q·T; with GPT-3's 96 heads of 128 (Table 2.1)."""
+    out, errors = ref.run(**ref.DATA["models"]["gpt3"]["values"])
+    assert not errors
+    D = ref.DATA["models"]["gpt3"]["values"]["tokens"] * 1e9
+    L, H, Q, T = 96, 96, 128, 2048
+    assert out["compute"]["flops_attention"] == pytest.approx(12 * L * H * Q * T * D, rel=1e-12)
+    assert out["compute"]["flops"] == pytest.approx((6 * 174.6e9 + 12 * L * H * Q * T) * D, rel=1e-12)

@@ -1,19 +1,28 @@
-"""Numbers in chapters come from the notebooks: placeholders resolve, unknown ones fail the build precisely."""
+"""Numbers in chapters come from the notebooks and the registry of cited constants: placeholders resolve, unknown
+ones fail the build precisely, and a chapter that types a registered constant instead of inserting it fails too."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, NOTEBOOKS, ROOT
-from notebook_values import MIME, PLACEHOLDER, UnknownValue, load_all, recorded_values, substitute
+from conftest import CHAPTERS, NOTEBOOKS, ROOT, ZH_CHAPTERS
+from notebook_values import (MIME, PLACEHOLDER, UnknownValue, all_values, load_cited, recorded_values, render,
+                             substitute, typed_constants)
+
+REGISTRY = load_cited()
+CONSTANTS = REGISTRY["constants"]
+# Temporary: chapters still typing constants, reported rather than failed until they are converted (the list
+# lives in scripts/cited_constants.yml, `typed_pending`, because the build reads it too).
+PENDING = set(REGISTRY["typed_pending"])
 
 
 def test_every_placeholder_in_the_chapters_resolves():
-    values = load_all(ROOT / "notebooks")
-    for chapter in CHAPTERS:
+    values = all_values(ROOT)
+    for chapter in CHAPTERS + ZH_CHAPTERS:
         substitute(chapter.read_text(encoding="utf-8"), values, str(chapter.relative_to(ROOT)))
 
 
@@ -54,3 +63,93 @@ def test_values_mime_is_what_the_notebooks_use():
         code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
         if "def record(" in code:
             assert MIME in code, f"{path.name}: record() emits another MIME type than {MIME}"
+
+
+def test_cited_constant_placeholders_and_unknown_key():
+    values = all_values(ROOT)
+    assert substitute("{{ cited.llama2_7b_gpu_hours:, }} h", values, "x.md") == \
+        f"{CONSTANTS['llama2_7b_gpu_hours']['value']:,} h"
+    assert render(3.14e23, "sci") == "3.14 × 10²³" and render(2.5e-3, ".1sci") == "2.5 × 10⁻³"
+    with pytest.raises(UnknownValue) as err:
+        substitute("one\ntwo {{ cited.h100_bf16 }}", values, "docs/x.md")
+    assert "docs/x.md:2:" in str(err.value) and "'h100_bf16'" in str(err.value) and "cited_constants.yml" in str(err.value)
+
+
+def test_registry_entries_are_complete_and_typed_forms_unambiguous():
+    """Every entry names a primary source (https) and where in it; a bare typed form has at least 3 significant
+    digits (a unit otherwise); a form is the entry's own value as written (so the check finds what it claims)."""
+    for key, c in CONSTANTS.items():
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", key), key
+        assert isinstance(c["value"], (int, float)) and not isinstance(c["value"], bool), key
+        assert c["source"].startswith("https://") and c["where"] and c["what"] and c["zh"], key
+        assert not c.get("secondary") or c.get("note"), f"{key}: say what only a secondary source confirms"
+        for form in c["typed"]:
+            number = re.match(r"[\d.,]+", form)
+            assert number, (key, form)
+            digits = re.sub(r"\D", "", number.group(0)).strip("0") or "0"
+            assert len(digits) >= 3 or form != number.group(0), f"{key}: bare {form!r} is too ambiguous; add its unit"
+            written = float(number.group(0).replace(",", ""))
+            scaled = c["value"] / 10 ** round(__import__("math").log10(c["value"] / written)) if written else 0
+            assert abs(scaled - written) <= 0.051 * abs(written), f"{key}: typed {form!r} is not {c['value']}"
+
+
+SYNTHETIC = """# A chapter
+
+The H100 SXM peaks at 989 TFLOP/s dense BF16, and Llama 2 7B took 184,320 GPU-hours.
+Placeholders are fine: {{ cited.h100_sxm_bf16_dense_tflops }} TFLOP/s, and so is `peak = 989e12` in code,
+a link to [the datasheet](https://example.com/989/184,320), <!-- 989 in a comment -->, 9,989 and 989.41 apples,
+a 4096-token context on an 80 GB device with 32 layers and a 18,432-FLOP convolution, OPT-175B.
+
+```python
+peak = 989e12   # in a fence: never a hit
+```
+
+那块 GPU 的显存带宽为 3.35 TB/s。
+"""
+
+
+def test_typed_constant_check_hits_and_non_hits():
+    hits = typed_constants(SYNTHETIC, "docs/x.md", CONSTANTS)
+    assert hits == [
+        "docs/x.md:3: typed 989 — use {{ cited.h100_sxm_bf16_dense_tflops }} or {{ cited.h200_sxm_bf16_dense_tflops }}",
+        "docs/x.md:3: typed 184,320 — use {{ cited.llama2_7b_gpu_hours }}",
+        "docs/x.md:12: typed 3.35 TB/s — use {{ cited.h100_sxm_memory_bandwidth_tbs }}",
+    ], hits
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS + ZH_CHAPTERS, ids=lambda p: p.name)
+def test_chapters_insert_cited_constants_instead_of_typing_them(chapter):
+    name = str(chapter.relative_to(ROOT))
+    hits = typed_constants(chapter.read_text(encoding="utf-8"), name, CONSTANTS)
+    if name in PENDING:
+        assert hits, f"{name} types no cited constant any more: remove it from typed_pending in scripts/cited_constants.yml"
+        print("\n".join(["pending conversion:"] + hits))
+    else:
+        assert not hits, "\n".join(hits)
+
+
+def test_pending_list_names_real_chapters():
+    assert PENDING <= {str(p.relative_to(ROOT)) for p in CHAPTERS + ZH_CHAPTERS}
+
+
+def test_strict_build_fails_on_a_typed_constant_and_an_unknown_key(tmp_path):
+    """A real mkdocs build with the site's hook: a typed constant and an unknown key each abort it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    hook = f"hooks:\n  - {ROOT / 'scripts/mkdocs_hooks/notebook_numbers.py'}\n"
+    (tmp_path / "mkdocs.yml").write_text(f"site_name: t\nstrict: true\n{hook}")
+    (docs / "index.md").write_text("# T\n\nfine\n\nThe A100 has 2,039 GB/s.\n")
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "docs/index.md:5: typed 2,039 — use {{ cited.a100_80gb_memory_bandwidth_gbs }}" in proc.stderr, proc.stderr
+    (docs / "index.md").write_text("# T\n\nThe A100 has {{ cited.a100_80gb_memory_bandwidth_gbs:, }} GB/s "
+                                   "and {{ cited.a100_hbm }}.\n")
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "docs/index.md:3:" in proc.stderr and "a100_hbm" in proc.stderr, proc.stderr
+    (docs / "index.md").write_text("# T\n\nThe A100 has {{ cited.a100_80gb_memory_bandwidth_gbs:, }} GB/s.\n")
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "2,039 GB/s" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

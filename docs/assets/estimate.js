@@ -1,5 +1,6 @@
 /* "Estimate your run": three calculators on docs/estimate.md.
-   Inputs, limits, choices and presets come from scripts/estimate.json, embedded in the page by the build hook.
+   Inputs, limits, choices and presets come from scripts/estimate.json (its preset numbers resolved from
+   scripts/cited_constants.yml), embedded in the page by the build hook.
    The formulas mirror scripts/estimate_reference.py line for line (same order of operations); the browser tests
    compare the two on a grid of cases. Material's instant navigation re-runs this script on every visit. */
 (function () {
@@ -75,7 +76,7 @@
     if (ready.compute) {
       N = v.n_params * 1e9; D = v.tokens * 1e9;
       var dense = 6 * N * D;
-      var attention = 6 * v.layers * v.seq * v.hidden * D;
+      var attention = 12 * v.layers * v.seq * v.hidden * D;   // PaLM, App. B: 12·L·H·Q·T per token
       var flops = dense + attention;
       var seconds = flops / (v.devices * v.peak * 1e12 * (v.mfu / 100));
       var deviceHours = v.devices * seconds / 3600;

@@ -1,4 +1,5 @@
-"""The "Estimate your run" page: its form, outputs and sources table are built from scripts/estimate.json.
+"""The "Estimate your run" page: its form, outputs and sources table are built from scripts/estimate.json, whose
+preset numbers point at scripts/cited_constants.yml (resolved by estimate_reference.load()).
 
 docs/estimate.md places `<!-- estimate:NAME -->` markers; this hook replaces each with static HTML (labelled
 inputs with their defaults, outputs with the formula each uses, the presets' sources), so the page is readable,
@@ -21,7 +22,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from estimate_reference import LANGUAGES, localized, tr  # noqa: E402
+from estimate_reference import LANGUAGES, load, localized, tr  # noqa: E402
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "estimate.json"
 PAGES = ("estimate.md", "estimate.zh.md")
@@ -114,7 +115,7 @@ def on_page_content(html_content, page, config, files):
     lang = config["theme"]["language"]   # mkdocs-static-i18n sets it per language build
     if lang not in LANGUAGES:
         raise ValueError(f"scripts/estimate.json has no strings for the language {lang!r}")
-    data = localized(json.loads(DATA_FILE.read_text(encoding="utf-8")), lang)
+    data = localized(load(DATA_FILE), lang)   # with the cited constants resolved
 
     def repl(m):
         name = m.group(1)

@@ -1,10 +1,18 @@
-"""MkDocs hook: chapters insert notebook values by name (`{{ notebook.name:.2f }}`); see notebook_values.py.
+"""MkDocs hook: chapters insert notebook values by name (`{{ notebook.name:.2f }}`) and cited constants by key
+(`{{ cited.<key>:, }}`, from scripts/cited_constants.yml); see notebook_values.py.
 
 Read fresh for every page, so `make serve` picks up a re-executed notebook; an unknown name aborts the
-(strict or not) build with the chapter, the line and the name."""
+(strict or not) build with the chapter, the line and the name. A chapter that types a registered constant
+(one of the forms its entry lists under `typed`) outside code instead of inserting it aborts the build too,
+with the chapter, the line and the key to use, unless the chapter is still listed under `typed_pending` in the
+registry (then the hits are only logged, at info level).
+docs/constants.md and docs/constants.zh.md get, in place of `<!-- cited-constants -->`, the table of every
+constant with its source, in the page's language.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -12,13 +20,49 @@ from mkdocs.exceptions import PluginError
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from notebook_values import UnknownValue, load_all, substitute  # noqa: E402
+from notebook_values import CITED, UnknownValue, all_values, load_cited, substitute, typed_constants  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.notebook_numbers")
+MARKER = "<!-- cited-constants -->"
+PAGE = {"en": ("| key | value | unit | what | source |\n|---|---|---|---|---|\n",
+               " (secondary source only{note})", "; checked against: "),
+        "zh": ("| 键 | 数值 | 单位 | 含义 | 来源 |\n|---|---|---|---|---|\n", "（仅有二手来源）", "；核对所用副本：")}
+
+
+def constants_table(lang: str) -> str:
+    """The registry as a Markdown table in the page's language: key (as a chapter writes it), value, unit, what,
+    and the source with its table or section (plus the copy it was checked against, if any)."""
+    head, secondary, via = PAGE[lang]
+    rows = []
+    for key, c in load_cited()["constants"].items():
+        value = f"{c['value']:,}" if isinstance(c["value"], int) else f"{c['value']:g}"
+        what = (c.get("zh") if lang == "zh" else None) or c["what"]
+        src = f"[{c['where']}]({c['source']})"
+        if c.get("checked_via"):
+            src += f"{via}[{c['checked_via'].split('/')[2]}]({c['checked_via']})"
+        if c.get("secondary"):
+            src += secondary.format(note=": " + c["note"] if c.get("note") else "")
+        cells = [f"`{{{{ {CITED}.{key} }}}}`", value, c["unit"], what, src]
+        rows.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
+    return head + "\n".join(rows) + "\n"
 
 
 def on_page_markdown(markdown, page, config, files):
-    if not page.file.src_uri.endswith(".md"):
+    src = page.file.src_uri
+    if not src.endswith(".md"):
         return markdown
+    where = f"docs/{src}"
+    registry = load_cited()
+    hits = typed_constants(markdown, where, registry["constants"])
+    if hits and where in registry["typed_pending"]:
+        log.info("typed cited constants (pending conversion):\n%s", "\n".join(hits))
+    elif hits:
+        raise PluginError("typed cited constant(s): insert them from scripts/cited_constants.yml instead\n"
+                          + "\n".join(hits))
     try:
-        return substitute(markdown, load_all(ROOT / "notebooks"), f"docs/{page.file.src_uri}")
+        markdown = substitute(markdown, all_values(ROOT), where)
     except UnknownValue as err:
-        raise PluginError(f"unknown notebook value(s):\n{err}") from None
+        raise PluginError(f"unknown notebook value(s) or cited constant(s):\n{err}") from None
+    if MARKER in markdown:   # after the substitution: the table shows each placeholder as a chapter writes it
+        markdown = markdown.replace(MARKER, constants_table("zh" if src.endswith(".zh.md") else "en"))
+    return markdown
