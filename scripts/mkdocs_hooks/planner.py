@@ -1,0 +1,160 @@
+"""The "Plan your run" page: its form, ranking, breakdown and published-runs tables are built from
+scripts/planner.json (numbers resolved from scripts/cited_constants.yml by planner_reference.load()).
+
+docs/planner.md places `<!-- planner:NAME -->` markers; this hook replaces each with static HTML (labelled inputs
+with their defaults and hints, the breakdown rows with the formula each uses, the published runs with the
+planner's numbers computed here by the Python reference, the presets' sources), so the page is readable and
+searchable before any script runs. It embeds what the JS needs (an attribute of the page's wrapper) and loads
+docs/assets/planner.js and planner.css on this page only. Both languages (planner.md, planner.zh.md) take their
+strings from the JSON (planner_reference.localized). Runs after print-site has copied the page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+from mkdocs.utils import get_relative_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import planner_reference as ref  # noqa: E402
+
+PAGES = ("planner.md", "planner.zh.md")
+MARKER = re.compile(r"<!--\s*planner:(\w+)\s*-->")
+e = html.escape
+
+
+def _field(key: str, data: dict) -> str:
+    if key in data["choices"]:
+        c = data["choices"][key]
+        options = "".join(f'<option value="{e(k)}"{" selected" if k == c["default"] else ""}>{e(o["label"])}</option>'
+                          for k, o in c["options"].items())
+        return (f'<div class="elm-plan-field"><label for="plan-{key}">{e(c["label"])}</label>'
+                f'<select id="plan-{key}" name="{key}">{options}</select></div>')
+    f = data["fields"][key]
+    unit = f' <span class="elm-plan-unit">({e(f["unit"])})</span>' if f["unit"] else ""
+    hint = f'<span class="elm-plan-hint" id="plan-{key}-hint">{e(f["hint"])}</span>' if f.get("hint") else ""
+    described = " ".join(x for x in (f"plan-{key}-hint" if hint else "", f"plan-{key}-error") if x)
+    return (f'<div class="elm-plan-field"><label for="plan-{key}">{e(f["label"])}{unit}</label>'
+            f'<input id="plan-{key}" name="{key}" type="text" inputmode="decimal" autocomplete="off" spellcheck="false" '
+            f'value="{e(str(f["default"]))}" aria-describedby="{described}">{hint}'
+            f'<span class="elm-plan-error" id="plan-{key}-error" hidden></span></div>')
+
+
+def _fields(name: str, data: dict) -> str:
+    return '<div class="elm-plan-fields">' + "".join(_field(k, data) for k in data["sections"][name]) + "</div>"
+
+
+def _presets(data: dict) -> str:
+    T = data["text"]
+
+    def select(kind: str, label: str, items: dict) -> str:
+        opts = f'<option value="">{e(T["custom"])}</option>' + "".join(
+            f'<option value="{e(k)}">{e(x["label"])}</option>' for k, x in items.items())
+        return (f'<div class="elm-plan-field"><label for="plan-preset-{kind}">{e(label)}</label>'
+                f'<select id="plan-preset-{kind}">{opts}</select></div>')
+    return ('<div class="elm-plan-fields elm-plan-presets">' + select("run", T["run_preset"], data["runs"]) +
+            select("model", T["model_preset"], data["models"]) +
+            select("accelerator", T["accelerator_preset"], data["accelerators"]) + "</div>")
+
+
+def _table(label: str, head: list[str], body: str, body_id: str = "") -> str:
+    cols = "".join(f'<th scope="col">{e(x)}</th>' for x in head)
+    bid = f' id="{body_id}"' if body_id else ""
+    return (f'<div class="elm-plan-table" tabindex="0" role="region" aria-label="{e(label)}"><table>'
+            f'<thead><tr>{cols}</tr></thead><tbody{bid}>{body}</tbody></table></div>')
+
+
+def _results(data: dict) -> str:
+    T = data["text"]
+    ranking = _table(T["rank_label"], [T["col_rank"], T["col_layout"], T["col_step"], T["col_mfu"], T["col_memory"],
+                                       T["col_why"], ""], "", "plan-rank-body")
+    rows = "".join(f'<tr><th scope="row">{e(label)}</th><td><output data-out="{key}" data-format="{fm}">—</output></td>'
+                   f'<td>{e(formula)}</td></tr>' for key, label, fm, formula in data["outputs"])
+    detail = _table(T["detail_label"], [T["col_term"], T["col_value"], T["col_formula"]], rows)
+    return (f'<div id="plan-results" class="elm-plan-results" aria-live="polite">'
+            f'<p class="elm-plan-blocked"></p><p id="plan-summary"></p>{ranking}</div>'
+            f'<div id="plan-detail" class="elm-plan-results"><p id="plan-detail-caption" tabindex="-1" '
+            f'aria-live="polite"></p>{detail}</div>')
+
+
+def _published(data: dict) -> str:
+    T = data["text"]
+    rows = []
+    for rid, r in data["runs"].items():
+        c = ref.published(rid)
+        metric = r["published"]["metric"]
+        show = (lambda x: ref.tr(T["tflops"], a=f"{x:.0f}")) if metric == "tflops_hw" else \
+            (lambda x: ref.tr(T["mfu_pct"], a=f"{100 * x:.0f}"))
+        got = show(c["predicted"]) if c["best"] else "—"
+        lay = c["best"]["layout"] if c["best"] else {}
+        layout = ref.tr(T["layout_fmt"], t=lay.get("tp"), p=lay.get("pp"), d=int(c["best"]["d"]) if c["best"] else "",
+                        v=f' v={lay["vp"]}' if lay.get("vp", 1) > 1 else "", e="", z=lay.get("zero"),
+                        b=lay.get("micro_batch"), rc=T["rc_" + lay["recompute"]]) if lay else ""
+        refs = T["source_sep"].join(f'<a href="{e(s["url"])}">{e(s["text"])}</a>' for s in r["sources"])
+        rows.append(f'<tr data-run="{e(rid)}" data-predicted="{c["predicted"]!r}"><td>{e(r["label"])}<br>{refs}</td>'
+                    f'<td>{e(show(r["published"]["value"]))}</td><td>{e(got)}<br><small>{e(layout)}</small></td>'
+                    f'<td>{e(r["assumed"])}</td></tr>')
+    return _table(T["published_label"], [T["col_run"], T["col_published"], T["col_planner"], T["col_assumed"]],
+                  "".join(rows))
+
+
+def _sources(data: dict) -> str:
+    T = data["text"]
+    rows = []
+    for kind, items in ((T["kind_model"], data["models"]), (T["kind_accelerator"], data["accelerators"])):
+        for x in items.values():
+            vals = T["value_sep"].join(
+                f'{(data["fields"].get(k) or data["choices"][k])["label"]} = '
+                f'{data["choices"][k]["options"][val]["label"] if k in data["choices"] else val}'
+                + (f' {data["fields"][k]["unit"]}' if k in data["fields"] and data["fields"][k]["unit"] else "")
+                for k, val in x["values"].items())
+            refs = T["source_sep"].join(f'<a href="{e(s["url"])}">{e(s["text"])}</a>' for s in x["sources"])
+            rows.append(f'<tr><td>{e(kind)}{e(T["kind_sep"])}{e(x["label"])}</td><td>{e(vals)}</td><td>{refs}</td></tr>')
+    return _table(T["sources_label"], [T["col_preset"], T["col_values"], T["col_source"]], "".join(rows))
+
+
+@event_priority(-50)  # after print-site has taken its copy of the page
+def on_page_content(html_content, page, config, files):
+    if page.file.src_uri not in PAGES:
+        return html_content
+    lang = config["theme"]["language"]
+    if lang not in ref.LANGUAGES:
+        raise ValueError(f"scripts/planner.json has no strings for the language {lang!r}")
+    data = ref.localized(ref.DATA, lang)
+
+    def repl(m):
+        name = m.group(1)
+        if name == "presets":
+            return _presets(data)
+        if name == "results":
+            return _results(data)
+        if name == "published":
+            return _published(data)
+        if name == "sources":
+            return _sources(data)
+        if name in data["sections"]:
+            return _fields(name, data)
+        raise ValueError(f"docs/{page.file.src_uri}: unknown marker planner:{name}")
+
+    content = MARKER.sub(repl, html_content)
+    page_data = {"fields": {k: {x: f[x] for x in ("label", "unit", "min", "max", "int", "default", "optional") if x in f}
+                            for k, f in data["fields"].items()},
+                 "choices": {k: {"default": c["default"],
+                                 "options": {o: {x: y for x, y in opt.items() if x != "label"}
+                                             for o, opt in c["options"].items()}}
+                             for k, c in data["choices"].items()},
+                 "text": data["text"],
+                 "models": {k: {"values": x["values"]} for k, x in data["models"].items()},
+                 "accelerators": {k: {"values": x["values"]} for k, x in data["accelerators"].items()},
+                 "runs": {k: {"values": x["values"], "model": x["model"], "accelerator": x["accelerator"]}
+                          for k, x in data["runs"].items()}}
+    blob = e(json.dumps(page_data, ensure_ascii=False, separators=(",", ":")), quote=True)
+    script = get_relative_url("assets/planner.js", page.file.url)
+    css = get_relative_url("assets/planner.css", page.file.url)
+    return (f'<link rel="stylesheet" href="{css}"><div id="elm-planner" data-planner="{blob}">{content}</div>'
+            f'<script src="{script}" defer></script>')
