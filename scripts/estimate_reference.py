@@ -74,13 +74,13 @@ def tr(template: str, **values) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 # Which inputs each calculator reads: an invalid one blanks that calculator only.
+MODEL = ["n_params", "active", "experts", "top_k", "layers", "hidden", "heads", "head_dim", "kv_heads", "vocab", "tied"]
 NEEDS = {
-    "compute": ["n_params", "tokens", "layers", "hidden", "seq", "devices", "peak", "mfu", "price"],
-    "memory": ["n_params", "layers", "hidden", "heads", "kv_heads", "ffn", "mlp", "vocab", "seq", "micro_batch",
-               "devices", "tp", "pp", "memory", "precision", "optimizer", "zero", "checkpointing", "finetune",
-               "lora_rank"],
-    "inference": ["n_params", "layers", "hidden", "heads", "kv_heads", "context", "inf_devices", "memory",
-                  "bandwidth", "usable", "weight_format", "kv_format"],
+    "compute": MODEL + ["seq", "tokens", "devices", "peak", "mfu", "price"],
+    "memory": MODEL + ["ffn", "mlp", "seq", "micro_batch", "devices", "tp", "pp", "memory", "precision", "optimizer",
+                       "zero", "attention", "checkpointing", "finetune", "lora_targets", "lora_rank"],
+    "inference": MODEL + ["context", "prompt", "inf_devices", "memory", "bandwidth", "peak", "usable", "weight_format",
+                          "group", "kv_format"],
 }
 
 
@@ -131,84 +131,183 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
             del values[key]
 
     v = values
-    check("heads", ["hidden"], lambda: v["hidden"] % v["heads"] == 0, "heads", a="heads", b="hidden")
     check("kv_heads", ["heads"], lambda: v["heads"] % v["kv_heads"] == 0, "kv_heads", a="kv_heads", b="heads")
-    for key in ("tp", "inf_devices"):
-        check(key, ["heads", "kv_heads"], lambda: v["heads"] % v[key] == 0 and v["kv_heads"] % v[key] == 0,
-              "split", a=key, b="heads", c="kv_heads")
+    check("tp", ["heads", "kv_heads"], lambda: v["heads"] % v["tp"] == 0 and v["kv_heads"] % v["tp"] == 0,
+          "split", a="tp", b="heads", c="kv_heads")
+    # vLLM splits the query heads and splits the key/value heads, or replicates them when there are fewer
+    # than the devices (a whole number of copies each).
+    check("inf_devices", ["heads", "kv_heads"], lambda: v["heads"] % v["inf_devices"] == 0 and (
+        v["kv_heads"] % v["inf_devices"] == 0 or v["inf_devices"] % v["kv_heads"] == 0),
+        "serve_split", a="inf_devices", b="heads", c="kv_heads")
     check("pp", ["layers"], lambda: v["layers"] % v["pp"] == 0, "pp", a="pp", b="layers")
     check("devices", ["tp", "pp"], lambda: v["devices"] % (v["tp"] * v["pp"]) == 0, "devices", a="devices",
           b=lambda w: w.get("tp", 0) * w.get("pp", 0))
     check("lora_rank", ["hidden"], lambda: v["lora_rank"] <= v["hidden"], "lora_rank", a="lora_rank", b="hidden")
+    check("top_k", ["experts"], lambda: v["experts"] == 1 or v["top_k"] < v["experts"], "top_k", a="top_k",
+          b="experts")
+    check("vocab", ["hidden", "n_params"], lambda: embedding_params(v) < v["n_params"] * 1e9, "vocab", a="vocab",
+          b="hidden")
+    check("active", ["n_params", "experts", "top_k", "vocab", "hidden"],
+          lambda: v["experts"] == 1 or active_range(v)[0] <= v["active"] <= active_range(v)[1], "active",
+          e="experts", k="top_k", lo=lambda w: active_range(w)[0], hi=lambda w: active_range(w)[1])
+    check("prompt", ["context"], lambda: v["prompt"] <= v["context"], "prompt", a="prompt", b="context")
     return values, errors
 
 
+def embedding_params(v: dict) -> float:
+    """The input embedding and the LM head: V·h, twice when they are not tied."""
+    return v["vocab"] * v["hidden"] * (1 if v["tied"] == "tied" else 2)
+
+
+def active_range(v: dict) -> tuple[float, float]:
+    """The active parameters (billions) an MoE of N total, E experts of which k per token, can have: at most N, at
+    least what is left when all but k/E of the expert weights are idle and everything but the embeddings is an
+    expert (see shape())."""
+    N, E, k = v["n_params"] * 1e9, v["experts"], v["top_k"]
+    return (N - (N - embedding_params(v)) * (E - k) / E) / 1e9, v["n_params"]
+
+
+def shape(v: dict) -> dict[str, float]:
+    """What the formulas need from the model inputs. An MoE layer holds E experts and runs k of them per token, so
+    N − N_active = expert weights × (1 − k/E): the expert weights follow from the published total and active
+    counts. The embeddings and LM head stay 16-bit when the rest is quantized; "linear" is everything else (norms
+    and routers, a few parts per million, are counted with it)."""
+    N, E, k = v["n_params"] * 1e9, v["experts"], v["top_k"]
+    active = N if E == 1 else v["active"] * 1e9
+    emb = embedding_params(v)
+    return {"N": N, "active": active, "experts": 0 if E == 1 else (N - active) * E / (E - k), "emb": emb,
+            "linear": N - emb, "attn": v["heads"] * v["head_dim"], "kv": v["kv_heads"] * v["head_dim"],
+            "E": E, "k": k}
+
+
+def expert_share(S: dict, tokens: float) -> float:
+    """Share of the expert weights a step over `tokens` tokens reads: 1 − (1 − k/E)^tokens, each token picking its
+    k experts independently and uniformly (real routers are less even); 1 for a dense model."""
+    return 1 if S["E"] <= 1 else 1 - (1 - S["k"] / S["E"]) ** tokens
+
+
+def linear_bits(form: dict, v: dict) -> float:
+    """Bits per weight of a linear layer in a format: the value bits, plus a scale (and zero point) per group of g
+    weights, or an FP16 scale per output channel (h stands in for each matrix's input width)."""
+    return form["bits"] + form.get("per_group", 0) / v["group"] + form.get("per_row", 0) / v["hidden"]
+
+
+def lora_shapes(v: dict, S: dict, targets: str) -> tuple[float, float]:
+    """(Σ (in + out) over the adapted matrices of one layer, how many matrices): q (h → a·d), k and v (h → kv·d),
+    o (a·d → h), and the MLP's m matrices (h ↔ f) in each of the E experts."""
+    h, A, K = v["hidden"], S["attn"], S["kv"]
+    m = CHOICES["mlp"]["options"][v["mlp"]]["matrices"] * max(1, v["experts"])
+    if targets == "qv":
+        return (h + A) + (h + K), 2
+    if targets == "attn":
+        return (h + A) + 2 * (h + K) + (A + h), 4
+    return (h + A) + 2 * (h + K) + (A + h) + m * (h + v["ffn"]), 4 + m
+
+
 def estimate(v: dict) -> dict[str, dict[str, float]]:
-    """The outputs of every calculator whose inputs are all valid."""
-    out = {}
+    """The outputs of every calculator whose inputs are all valid; out["blank"][calculator][output] names the
+    reason (a key of "text") for an output that has no meaning for these inputs."""
+    out, blank = {}, {}
     ready = {name: all(k in v for k in needs) for name, needs in NEEDS.items()}
     if ready["compute"]:
-        N, D = v["n_params"] * 1e9, v["tokens"] * 1e9
-        dense = 6 * N * D                                              # Kaplan et al. 2020, §2.1
-        attention = 12 * v["layers"] * v["seq"] * v["hidden"] * D      # PaLM, App. B: 12·L·H·Q·T per token (H·Q = h)
+        S, D = shape(v), v["tokens"] * 1e9
+        per_token = 6 * S["active"] + 12 * v["layers"] * v["seq"] * S["attn"]   # PaLM, App. B: 6N + 12·L·H·Q·T
+        dense = 6 * S["active"] * D                                   # Kaplan et al. 2020, §2.1 (active weights)
+        attention = 12 * v["layers"] * v["seq"] * S["attn"] * D
         flops = dense + attention
-        seconds = flops / (v["devices"] * v["peak"] * 1e12 * (v["mfu"] / 100))
+        peak = v["devices"] * v["peak"] * 1e12
+        seconds = flops / (peak * (v["mfu"] / 100))
         device_hours = v["devices"] * seconds / 3600
         out["compute"] = {"flops_dense": dense, "flops_attention": attention, "flops": flops, "seconds": seconds,
-                          "device_hours": device_hours, "cost": device_hours * v["price"]}
+                          "device_hours": device_hours, "cost": device_hours * v["price"], "rate": D / seconds,
+                          "rate_device": D / seconds / v["devices"], "rate_roof": peak / per_token}
     if ready["memory"]:
-        N, L, h, a = v["n_params"] * 1e9, v["layers"], v["hidden"], v["heads"]
-        kv_dim = v["kv_heads"] * (h / a)
+        S = shape(v)
+        N, L, h, a = S["N"], v["layers"], v["hidden"], v["heads"]
         r, t, p, s, b = v["lora_rank"], v["tp"], v["pp"], v["seq"], v["micro_batch"]
         dp = v["devices"] / (t * p)
         prec = CHOICES["precision"]["options"][v["precision"]]
         opt = CHOICES["optimizer"]["options"][v["optimizer"]]
         stage, mode = int(v["zero"]), v["finetune"]
-        lora_params = L * r * ((h + h) + (h + kv_dim))                # A and B of the q and v projections
-        trainable = N if mode == "full" else lora_params
-        frozen = 0 if mode == "full" else N
-        frozen_bytes = DATA["constants"]["nf4_bits"]["value"] / 8 if mode == "qlora" else prec["frozen"]
+        io, matrices = lora_shapes(v, S, v["lora_targets"])
+        trainable = N if mode == "full" else L * r * io
+        if mode == "full":
+            frozen = 0
+        elif mode == "lora":
+            frozen = N * prec["frozen"]
+        else:   # QLoRA: the linear layers in NF4, the embeddings and LM head in the recipe's 16/32 bits
+            frozen = S["linear"] * DATA["constants"]["nf4_bits"]["value"] / 8 + S["emb"] * prec["frozen"]
         if opt.get("factored"):   # Adafactor: a row and a column vector per matrix instead of the full second moment
-            m = CHOICES["mlp"]["options"][v["mlp"]]["matrices"]
             if mode == "full":
-                state_elems = L * (2 * (h + h) + 2 * (h + kv_dim) + m * (h + v["ffn"])) + (v["vocab"] + h)
+                state_elems = L * lora_shapes(v, S, "all")[0] + (v["vocab"] + h) * (1 if v["tied"] == "tied" else 2)
             else:
-                state_elems = L * ((r + h) + (h + r) + (r + h) + (kv_dim + r))
+                state_elems = L * (io + 2 * r * matrices)
         else:
             state_elems = opt["states"] * trainable
         state_bytes = opt.get("state_bytes", prec["state"])
         model_split = t * p
-        weights = (frozen * frozen_bytes + trainable * prec["weight"]) / model_split / (dp if stage >= 3 else 1)
+        weights = (frozen + trainable * prec["weight"]) / model_split / (dp if stage >= 3 else 1)
         grads = trainable * prec["grad"] / model_split / (dp if stage >= 2 else 1)
         optimizer = (trainable * prec["master"] + state_elems * state_bytes) / model_split / (dp if stage >= 1 else 1)
-        # Korthikanti et al. 2022, Table 2 (16-bit activations, sequence parallelism with t > 1); the first
-        # pipeline stage of a 1F1B schedule holds p micro-batches of L/p layers = L layers' worth.
+        # Korthikanti et al. 2022, §4 and Table 2 (16-bit, sequence parallelism with t > 1): 34·s·b·h per layer,
+        # plus 5·a·s²·b for the attention scores, softmax and dropout mask a written-out attention stores. The
+        # first pipeline stage of a 1F1B schedule holds p micro-batches of L/p layers = L layers' worth.
+        layer = s * b * h * 34 / t
+        scores = 5 * a * s * s * b / t if v["attention"] == "eager" else 0
         ckpt = v["checkpointing"]
         if ckpt == "none":
-            per_layer = s * b * h * (34 / t + 5 * a * s / (h * t))
-        elif ckpt == "selective":
-            per_layer = s * b * h * 34 / t
-        else:
-            per_layer = 2 * s * b * h
-        activations = per_layer * L * prec["act_factor"]
-        total = weights + grads + optimizer + activations
+            stored = L * (layer + scores)
+        elif ckpt == "selective":   # the attention core recomputed: its scores live for one layer at a time
+            stored = L * layer + scores
+        else:                       # each layer's input kept; one layer's internals alive while it is recomputed
+            stored = L * 2 * s * b * h + layer + scores
+        activations = stored * prec["act_factor"]
+        # The logits (s·b·V, split over t by a vocabulary-parallel head): 16-bit, their FP32 copy for the loss
+        # (Transformers' ForCausalLMLoss upcasts) and the FP32 log-softmax that cross-entropy keeps for backward.
+        logits = s * b * v["vocab"] * prec["logit_bytes"] / t
+        total = weights + grads + optimizer + activations + logits
         out["memory"] = {"dp": dp, "trainable": trainable, "weights": weights, "grads": grads, "optimizer": optimizer,
-                         "activations": activations, "total": total, "capacity": v["memory"] * 1e9,
-                         "fraction": total / (v["memory"] * 1e9)}
+                         "activations": activations, "logits": logits, "total": total,
+                         "capacity": v["memory"] * 1e9, "fraction": total / (v["memory"] * 1e9)}
     if ready["inference"]:
-        N, n = v["n_params"] * 1e9, v["inf_devices"]
-        kv_token = 2 * v["layers"] * v["kv_heads"] * (v["hidden"] / v["heads"]) * \
-            CHOICES["kv_format"]["options"][v["kv_format"]]["bytes"]
-        kv_request = kv_token * v["context"]
-        weights = N * CHOICES["weight_format"]["options"][v["weight_format"]]["bytes"]
+        S, n, L, ctx, P = shape(v), v["inf_devices"], v["layers"], v["context"], v["prompt"]
+        formats = CHOICES["weight_format"]["options"]
+        res = {f"weights_{k}": S["linear"] * linear_bits(o, v) / 8 + S["emb"] * 2 for k, o in formats.items()}
+        bytes_weight = linear_bits(formats[v["weight_format"]], v) / 8
+        weights = res["weights_" + v["weight_format"]]
+        # vLLM gives every device at least one key/value head: with more devices than KV heads they are replicated.
+        kv_token = 2 * L * max(v["kv_heads"], n) * v["head_dim"] * CHOICES["kv_format"]["options"][v["kv_format"]]["bytes"]
+        kv_request = kv_token * ctx
         usable = n * v["memory"] * 1e9 * (v["usable"] / 100)
         concurrent = max(0, math.floor((usable - weights) / kv_request))
-        bandwidth = n * v["bandwidth"] * 1e9
-        res = {f"weights_{k}": N * o["bytes"] for k, o in CHOICES["weight_format"]["options"].items()}
-        res.update({"weights": weights, "kv_token": kv_token, "kv_request": kv_request, "usable": usable,
-                    "concurrent": concurrent, "decode_single": bandwidth / (weights + kv_request),
-                    "decode_batch": concurrent * bandwidth / (weights + concurrent * kv_request)})
+        bandwidth, peak = n * v["bandwidth"] * 1e9, n * v["peak"] * 1e12
+        lm_head = v["vocab"] * v["hidden"] * 2   # read whole every step; the input embedding only by rows
+
+        def read(tokens):   # weight bytes one step over `tokens` tokens reads
+            return (S["linear"] - S["experts"]) * bytes_weight + S["experts"] * bytes_weight * \
+                expert_share(S, tokens) + lm_head
+
+        decode_flops = 2 * S["active"] + 4 * L * S["attn"] * ctx   # per token, at the end of a full context
+
+        def decode(c):   # tokens/s with c requests in flight: min(bandwidth roof, compute roof)
+            return min(c * bandwidth / (read(c) + c * kv_request), peak / decode_flops)
+
+        prefill_flops = 2 * S["active"] * P + 2 * L * S["attn"] * P * P   # causal: half the P × P scores
+        ttft = max(prefill_flops / peak, (read(P) + P * kv_token) / bandwidth)
+        res.update({"weights": weights, "kv_token": kv_token, "kv_request": kv_request, "usable": usable})
+        rates = {"concurrent": concurrent, "ttft": ttft, "prefill_rate": P / ttft, "prefill_rate_device": P / ttft / n,
+                 "decode_single": decode(1), "decode_batch": decode(concurrent),
+                 "decode_batch_device": decode(concurrent) / n,
+                 "decode_bandwidth_roof": concurrent * bandwidth / (read(concurrent) + concurrent * kv_request),
+                 "decode_compute_roof": peak / decode_flops}
+        reason = "weights_too_big" if weights >= usable else "no_request" if concurrent == 0 else None
+        if reason:
+            blank["inference"] = {k: reason for k in rates if k != "concurrent" or reason == "weights_too_big"}
+            rates = {k: x for k, x in rates.items() if k not in blank["inference"]}
+        res.update(rates)
         out["inference"] = res
+    if blank:
+        out["blank"] = blank
     return out
 
 

@@ -25,27 +25,35 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def grid() -> list[dict[str, str]]:
-    """Presets × recipes × sharding × parallel layouts × fine-tuning, plus bad inputs."""
+    """Presets × recipes × sharding × parallel layouts × fine-tuning × attention kernels × adapted modules, plus
+    bad inputs and inputs that leave outputs blank."""
     cases = []
     layouts = [(1, 1, 64), (2, 2, 64), (4, 1, 8), (8, 4, 1024)]
-    for i, (model, precision, optimizer, zero, ckpt, finetune, layout, device) in enumerate(itertools.product(
-            ref.DATA["models"], ["fp32", "amp", "bf16"], list(ref.CHOICES["optimizer"]["options"]), "0123",
-            ["none", "selective", "full"], ["full", "lora", "qlora"], layouts, ["a100-80", "h200", "t4"])):
-        if i % 37:   # a deterministic sample of the 5,184 combinations
+    for i, (model, precision, optimizer, zero, ckpt, finetune, layout, device, attention, targets) in enumerate(
+            itertools.product(ref.DATA["models"], ["fp32", "amp", "bf16"], list(ref.CHOICES["optimizer"]["options"]),
+                              "0123", ["none", "selective", "full"], ["full", "lora", "qlora"], layouts,
+                              ["a100-80", "h200", "t4"], ["fused", "eager"], ["qv", "attn", "all"])):
+        if i % 1201:   # a deterministic sample of the 248,832 combinations
             continue
         tp, pp, devices = layout
         raw = ref.defaults()
         raw.update({k: str(x) for k, x in ref.DATA["models"][model]["values"].items()})
         raw.update({k: str(x) for k, x in ref.DATA["devices"][device]["values"].items()})
+        formats = list(ref.CHOICES["weight_format"]["options"])
         raw.update(precision=precision, optimizer=optimizer, zero=zero, checkpointing=ckpt, finetune=finetune,
-                   tp=str(tp), pp=str(pp), devices=str(devices), inf_devices=str(tp), lora_rank=str(4 << (i % 4)),
-                   micro_batch=str(1 + i % 3), context=str(512 * (1 + i % 8)), kv_format=["fp16", "fp8"][i % 2],
-                   weight_format=["fp16", "int8", "int4"][i % 3], usable=str(80 + i % 21))
+                   attention=attention, lora_targets=targets, tp=str(tp), pp=str(pp), devices=str(devices),
+                   inf_devices=str(tp), lora_rank=str(4 << (i % 4)), micro_batch=str(1 + i % 3),
+                   context=str(512 * (1 + i % 8)), prompt=str(64 * (1 + i % 8)), kv_format=["fp16", "fp8"][i % 2],
+                   weight_format=formats[i % len(formats)], group=str([32, 64, 128][i % 3]), usable=str(80 + i % 21))
         cases.append(raw)
     bad = [{"layers": "-1"}, {"hidden": "4096.5"}, {"n_params": "abc"}, {"tokens": ""}, {"mfu": "150"},
            {"peak": "1e99"}, {"heads": "6"}, {"kv_heads": "5"}, {"tp": "3"}, {"pp": "3"}, {"devices": "100", "tp": "8"},
            {"lora_rank": "5000"}, {"usable": "0.5"}, {"context": "1e12"}, {"price": "-1"}, {"inf_devices": "64"},
-           {"zero": "9"}, {"memory": "0"}, {"n_params": "0x10"}, {"seq": "Infinity"}]
+           {"zero": "9"}, {"memory": "0"}, {"n_params": "0x10"}, {"seq": "Infinity"}, {"group": "0"},
+           {"experts": "8", "top_k": "8"}, {"experts": "8", "top_k": "2", "active": "1"}, {"prompt": "5000"},
+           {"vocab": "1000000"}, {"head_dim": "0"}, {"kv_heads": "8", "inf_devices": "16"},
+           {"kv_heads": "8", "inf_devices": "3"}, {"memory": "10"}, {"context": "1000000"},
+           {"experts": "8", "top_k": "2", "active": "2", "weight_format": "int4", "inf_devices": "2"}]
     for b in bad:
         raw = ref.defaults()
         raw.update(b)
@@ -92,8 +100,10 @@ def fill(page, values: dict[str, str]):
             el.fill(str(x))
 
 
-def out(page, name: str) -> float | None:
-    value = page.get_attribute(f'[id$="-results"] [data-out="{name}"]', "data-value")
+def out(page, name: str, calculator: str = "") -> float | None:
+    """An output's number (None when blank); `calculator` picks compute, memory or inference where two share a name."""
+    where = f"#est-{calculator}-results" if calculator else '[id$="-results"]'
+    value = page.get_attribute(f'{where} [data-out="{name}"]', "data-value")
     return None if value is None else float(value)
 
 
@@ -137,10 +147,40 @@ def test_published_figures_and_captions_through_the_form(server, browser, lang):
         assert [f"{x:.3g}" for x in gb[:3]] == ["120", "31.4", "16.6"] and f"{gb[3]:.2g}" == "1.9"
         assert page.text_content("#est-bar-summary").startswith(text["fits"])
         page.select_option("#est-preset-model", "llama2-7b")
-        fill(page, {"kv_format": "fp16", "context": "4096", "memory": "80", "usable": "100", "weight_format": "fp16"})
+        fill(page, {"kv_format": "fp16", "context": "4096", "memory": "80", "usable": "100", "weight_format": "fp16",
+                    "inf_devices": "1"})
         assert out(page, "kv_token") == 524288 and out(page, "concurrent") == 30
         assert "512 KiB" in page.text_content('[data-out="kv_token"]')
         assert text["rate"] in page.text_content('[data-out="decode_single"]')
+        # QLoRA's frozen base of Llama 2 7B: NF4 linear layers, 16-bit embeddings and LM head, 3.9 GB
+        assert f"{out(page, 'weights_nf4') / 1e9:.2g}" == "3.9"
+        fill(page, {"finetune": "qlora", "tp": "1", "pp": "1", "zero": "0", "devices": "1"})
+        assert f"{(out(page, 'weights', 'memory') - 2 * out(page, 'trainable')) / 1e9:.2g}" == "3.9"
+        # Llama 2 70B: 8 KV heads of 128 over 80 layers, 320 KiB per token in FP16
+        page.select_option("#est-preset-model", "llama2-70b")
+        fill(page, {"inf_devices": "8"})
+        assert out(page, "kv_token") == 327680 and "320 KiB" in page.text_content('[data-out="kv_token"]')
+        # its FP16 weights do not fit one 80 GB device: the rates are blank, with the reason, never a number
+        fill(page, {"inf_devices": "1"})
+        assert out(page, "decode_single") is None
+        assert page.text_content('[data-out="decode_single"]') == data["text"]["blank_weights_too_big"]
+        assert page.text_content("#est-inference-verdict") == data["text"]["weights_too_big"]
+        # Chinchilla: 6·N·D within 2.5 % of Gopher's budget, 5.76E+23 FLOPs
+        c = ref.cited_values()
+        fill(page, {"n_params": str(c["chinchilla_params_b"]), "tokens": str(c["chinchilla_tokens_t"] * 1000)})
+        assert abs(out(page, "flops_dense") / c["chinchilla_training_flops"] - 1) < 0.025
+        # PaLM 540B: at its 46.2 % MFU on 6144 TPU v4 chips, its 238.3K tokens/s (App. B, H·Q = 48 × 256)
+        page.select_option("#est-preset-model", "palm-540b")
+        fill(page, {"devices": str(c["palm_tpu_chips"]), "peak": str(c["tpu_v4_bf16_tflops"]),
+                    "mfu": str(c["palm_mfu_percent"])})
+        assert abs(out(page, "rate") / (c["palm_tokens_per_sec_k"] * 1e3) - 1) < 0.001
+        # Mixtral 8x7B: memory holds all 8 experts, compute runs 2 of them
+        page.select_option("#est-preset-model", "mixtral-8x7b")
+        fill(page, {"weight_format": "fp16", "inf_devices": "2", "tokens": "1000"})
+        mix = ref.DATA["models"]["mixtral-8x7b"]["values"]
+        assert out(page, "weights_fp16") == pytest.approx(2 * mix["n_params"] * 1e9, rel=1e-12)
+        assert out(page, "flops_dense") == pytest.approx(6 * mix["active"] * 1e9 * 1e12, rel=1e-12)
+        assert page.text_content("#est-inference-verdict")   # memory- or compute-bound, said in words
         assert not v.errors, v.errors
 
 

@@ -10,12 +10,14 @@
   var DATA = JSON.parse(root.getAttribute("data-estimate"));
   var FIELDS = DATA.fields, CHOICES = DATA.choices, T = DATA.text;   // T: messages in the page's language
   var NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  var MODEL = ["n_params", "active", "experts", "top_k", "layers", "hidden", "heads", "head_dim", "kv_heads", "vocab",
+    "tied"];
   var NEEDS = {
-    compute: ["n_params", "tokens", "layers", "hidden", "seq", "devices", "peak", "mfu", "price"],
-    memory: ["n_params", "layers", "hidden", "heads", "kv_heads", "ffn", "mlp", "vocab", "seq", "micro_batch",
-      "devices", "tp", "pp", "memory", "precision", "optimizer", "zero", "checkpointing", "finetune", "lora_rank"],
-    inference: ["n_params", "layers", "hidden", "heads", "kv_heads", "context", "inf_devices", "memory",
-      "bandwidth", "usable", "weight_format", "kv_format"]
+    compute: MODEL.concat(["seq", "tokens", "devices", "peak", "mfu", "price"]),
+    memory: MODEL.concat(["ffn", "mlp", "seq", "micro_batch", "devices", "tp", "pp", "memory", "precision", "optimizer",
+      "zero", "attention", "checkpointing", "finetune", "lora_targets", "lora_rank"]),
+    inference: MODEL.concat(["context", "prompt", "inf_devices", "memory", "bandwidth", "peak", "usable",
+      "weight_format", "group", "kv_format"])
   };
 
   // Number formats made once: each toLocaleString call with options builds a new formatter (slow on phones).
@@ -47,93 +49,165 @@
     function check(k, others, ok, name, args) {  // args: the numbers the message names (keys of v, or values)
       if (k in v && others.every(function (o) { return o in v; }) && !ok()) {
         var nums = {};
-        Object.keys(args).forEach(function (a) { nums[a] = fmt(typeof args[a] === "string" ? g(args[a]) : args[a]); });
+        Object.keys(args).forEach(function (a) {
+          var x = args[a];
+          nums[a] = fmt(typeof x === "string" ? g(x) : typeof x === "function" ? x() : x);
+        });
         errors[k] = tr(T.invalid, {label: FIELDS[k].label, message: tr(T[name], nums)});
         delete v[k];
       }
     }
-    check("heads", ["hidden"], function () { return v.hidden % v.heads === 0; }, "heads", {a: "heads", b: "hidden"});
     check("kv_heads", ["heads"], function () { return v.heads % v.kv_heads === 0; }, "kv_heads",
       {a: "kv_heads", b: "heads"});
-    ["tp", "inf_devices"].forEach(function (k) {
-      check(k, ["heads", "kv_heads"], function () { return v.heads % v[k] === 0 && v.kv_heads % v[k] === 0; },
-        "split", {a: k, b: "heads", c: "kv_heads"});
-    });
+    check("tp", ["heads", "kv_heads"], function () { return v.heads % v.tp === 0 && v.kv_heads % v.tp === 0; },
+      "split", {a: "tp", b: "heads", c: "kv_heads"});
+    check("inf_devices", ["heads", "kv_heads"], function () {
+      return v.heads % v.inf_devices === 0 && (v.kv_heads % v.inf_devices === 0 || v.inf_devices % v.kv_heads === 0);
+    }, "serve_split", {a: "inf_devices", b: "heads", c: "kv_heads"});
     check("pp", ["layers"], function () { return v.layers % v.pp === 0; }, "pp", {a: "pp", b: "layers"});
     check("devices", ["tp", "pp"], function () { return v.devices % (v.tp * v.pp) === 0; }, "devices",
       {a: "devices", b: g("tp") * g("pp")});
     check("lora_rank", ["hidden"], function () { return v.lora_rank <= v.hidden; }, "lora_rank",
       {a: "lora_rank", b: "hidden"});
+    check("top_k", ["experts"], function () { return v.experts === 1 || v.top_k < v.experts; }, "top_k",
+      {a: "top_k", b: "experts"});
+    check("vocab", ["hidden", "n_params"], function () { return embeddingParams(v) < v.n_params * 1e9; }, "vocab",
+      {a: "vocab", b: "hidden"});
+    check("active", ["n_params", "experts", "top_k", "vocab", "hidden"], function () {
+      var range = activeRange(v);
+      return v.experts === 1 || (range[0] <= v.active && v.active <= range[1]);
+    }, "active", {e: "experts", k: "top_k", lo: function () { return activeRange(v)[0]; },
+      hi: function () { return activeRange(v)[1]; }});
+    check("prompt", ["context"], function () { return v.prompt <= v.context; }, "prompt", {a: "prompt", b: "context"});
     return {values: values, errors: errors};
   }
 
+  function embeddingParams(v) {  // the input embedding and the LM head: V·h, twice when they are not tied
+    return v.vocab * v.hidden * (v.tied === "tied" ? 1 : 2);
+  }
+  function activeRange(v) {  // [lo, hi] billions of active parameters an MoE of this shape can have
+    var N = v.n_params * 1e9, E = v.experts, k = v.top_k;
+    return [(N - (N - embeddingParams(v)) * (E - k) / E) / 1e9, v.n_params];
+  }
+  function shape(v) {  // as shape() in the Python reference
+    var N = v.n_params * 1e9, E = v.experts, k = v.top_k;
+    var active = E === 1 ? N : v.active * 1e9, emb = embeddingParams(v);
+    return {N: N, active: active, experts: E === 1 ? 0 : (N - active) * E / (E - k), emb: emb, linear: N - emb,
+      attn: v.heads * v.head_dim, kv: v.kv_heads * v.head_dim, E: E, k: k};
+  }
+  function expertShare(S, tokens) {  // share of the expert weights a step over `tokens` tokens reads
+    return S.E <= 1 ? 1 : 1 - Math.pow(1 - S.k / S.E, tokens);
+  }
+  function linearBits(form, v) {
+    return form.bits + (form.per_group || 0) / v.group + (form.per_row || 0) / v.hidden;
+  }
+  function loraShapes(v, S, targets) {  // [Σ (in + out) of one layer's adapted matrices, how many]
+    var h = v.hidden, A = S.attn, K = S.kv;
+    var m = CHOICES.mlp.options[v.mlp].matrices * Math.max(1, v.experts);
+    if (targets === "qv") return [(h + A) + (h + K), 2];
+    if (targets === "attn") return [(h + A) + 2 * (h + K) + (A + h), 4];
+    return [(h + A) + 2 * (h + K) + (A + h) + m * (h + v.ffn), 4 + m];
+  }
+
   function estimate(v) {
-    var out = {}, ready = {};
+    var out = {}, blank = {}, ready = {};
     Object.keys(NEEDS).forEach(function (name) {
       ready[name] = NEEDS[name].every(function (k) { return k in v; });
     });
-    var N, D, L, h, a, t, p, s, b, r, weights;
+    var S, N, D, L, h, a, t, p, s, b, r, weights, peak;
     if (ready.compute) {
-      N = v.n_params * 1e9; D = v.tokens * 1e9;
-      var dense = 6 * N * D;
-      var attention = 12 * v.layers * v.seq * v.hidden * D;   // PaLM, App. B: 12·L·H·Q·T per token
+      S = shape(v); D = v.tokens * 1e9;
+      var perToken = 6 * S.active + 12 * v.layers * v.seq * S.attn;   // PaLM, App. B: 6N + 12·L·H·Q·T
+      var dense = 6 * S.active * D;
+      var attention = 12 * v.layers * v.seq * S.attn * D;
       var flops = dense + attention;
-      var seconds = flops / (v.devices * v.peak * 1e12 * (v.mfu / 100));
+      peak = v.devices * v.peak * 1e12;
+      var seconds = flops / (peak * (v.mfu / 100));
       var deviceHours = v.devices * seconds / 3600;
       out.compute = {flops_dense: dense, flops_attention: attention, flops: flops, seconds: seconds,
-        device_hours: deviceHours, cost: deviceHours * v.price};
+        device_hours: deviceHours, cost: deviceHours * v.price, rate: D / seconds,
+        rate_device: D / seconds / v.devices, rate_roof: peak / perToken};
     }
     if (ready.memory) {
-      N = v.n_params * 1e9; L = v.layers; h = v.hidden; a = v.heads;
-      var kvDim = v.kv_heads * (h / a);
+      S = shape(v);
+      N = S.N; L = v.layers; h = v.hidden; a = v.heads;
       r = v.lora_rank; t = v.tp; p = v.pp; s = v.seq; b = v.micro_batch;
       var dp = v.devices / (t * p);
       var prec = CHOICES.precision.options[v.precision], opt = CHOICES.optimizer.options[v.optimizer];
       var stage = parseInt(v.zero, 10), mode = v.finetune;
-      var loraParams = L * r * ((h + h) + (h + kvDim));
-      var trainable = mode === "full" ? N : loraParams;
-      var frozen = mode === "full" ? 0 : N;
-      var frozenBytes = mode === "qlora" ? DATA.constants.nf4_bits.value / 8 : prec.frozen;
+      var lora = loraShapes(v, S, v.lora_targets), io = lora[0], matrices = lora[1];
+      var trainable = mode === "full" ? N : L * r * io;
+      var frozen;
+      if (mode === "full") frozen = 0;
+      else if (mode === "lora") frozen = N * prec.frozen;
+      else frozen = S.linear * DATA.constants.nf4_bits.value / 8 + S.emb * prec.frozen;
       var stateElems;
       if (opt.factored) {
-        var m = CHOICES.mlp.options[v.mlp].matrices;
-        if (mode === "full") stateElems = L * (2 * (h + h) + 2 * (h + kvDim) + m * (h + v.ffn)) + (v.vocab + h);
-        else stateElems = L * ((r + h) + (h + r) + (r + h) + (kvDim + r));
+        if (mode === "full") stateElems = L * loraShapes(v, S, "all")[0] + (v.vocab + h) * (v.tied === "tied" ? 1 : 2);
+        else stateElems = L * (io + 2 * r * matrices);
       } else {
         stateElems = opt.states * trainable;
       }
       var stateBytes = "state_bytes" in opt ? opt.state_bytes : prec.state;
       var split = t * p;
-      weights = (frozen * frozenBytes + trainable * prec.weight) / split / (stage >= 3 ? dp : 1);
+      weights = (frozen + trainable * prec.weight) / split / (stage >= 3 ? dp : 1);
       var grads = trainable * prec.grad / split / (stage >= 2 ? dp : 1);
       var optimizer = (trainable * prec.master + stateElems * stateBytes) / split / (stage >= 1 ? dp : 1);
-      var perLayer;
-      if (v.checkpointing === "none") perLayer = s * b * h * (34 / t + 5 * a * s / (h * t));
-      else if (v.checkpointing === "selective") perLayer = s * b * h * 34 / t;
-      else perLayer = 2 * s * b * h;
-      var activations = perLayer * L * prec.act_factor;
-      var total = weights + grads + optimizer + activations;
+      var layer = s * b * h * 34 / t;
+      var scores = v.attention === "eager" ? 5 * a * s * s * b / t : 0;
+      var stored;
+      if (v.checkpointing === "none") stored = L * (layer + scores);
+      else if (v.checkpointing === "selective") stored = L * layer + scores;
+      else stored = L * 2 * s * b * h + layer + scores;
+      var activations = stored * prec.act_factor;
+      var logits = s * b * v.vocab * prec.logit_bytes / t;
+      var total = weights + grads + optimizer + activations + logits;
       out.memory = {dp: dp, trainable: trainable, weights: weights, grads: grads, optimizer: optimizer,
-        activations: activations, total: total, capacity: v.memory * 1e9, fraction: total / (v.memory * 1e9)};
+        activations: activations, logits: logits, total: total, capacity: v.memory * 1e9,
+        fraction: total / (v.memory * 1e9)};
     }
     if (ready.inference) {
-      N = v.n_params * 1e9;
-      var n = v.inf_devices;
-      var kvToken = 2 * v.layers * v.kv_heads * (v.hidden / v.heads) * CHOICES.kv_format.options[v.kv_format].bytes;
-      var kvRequest = kvToken * v.context;
-      weights = N * CHOICES.weight_format.options[v.weight_format].bytes;
+      S = shape(v);
+      var n = v.inf_devices, ctx = v.context, P = v.prompt;
+      L = v.layers;
+      var formats = CHOICES.weight_format.options, res = {};
+      Object.keys(formats).forEach(function (k) {
+        res["weights_" + k] = S.linear * linearBits(formats[k], v) / 8 + S.emb * 2;
+      });
+      var bytesWeight = linearBits(formats[v.weight_format], v) / 8;
+      weights = res["weights_" + v.weight_format];
+      var kvToken = 2 * L * Math.max(v.kv_heads, n) * v.head_dim * CHOICES.kv_format.options[v.kv_format].bytes;
+      var kvRequest = kvToken * ctx;
       var usable = n * v.memory * 1e9 * (v.usable / 100);
       var concurrent = Math.max(0, Math.floor((usable - weights) / kvRequest));
       var bandwidth = n * v.bandwidth * 1e9;
-      var res = {};
-      Object.keys(CHOICES.weight_format.options).forEach(function (k) {
-        res["weights_" + k] = N * CHOICES.weight_format.options[k].bytes;
-      });
+      peak = n * v.peak * 1e12;
+      var lmHead = v.vocab * v.hidden * 2;
+      var read = function (tokens) {
+        return (S.linear - S.experts) * bytesWeight + S.experts * bytesWeight * expertShare(S, tokens) + lmHead;
+      };
+      var decodeFlops = 2 * S.active + 4 * L * S.attn * ctx;
+      var decode = function (c) {
+        return Math.min(c * bandwidth / (read(c) + c * kvRequest), peak / decodeFlops);
+      };
+      var prefillFlops = 2 * S.active * P + 2 * L * S.attn * P * P;
+      var ttft = Math.max(prefillFlops / peak, (read(P) + P * kvToken) / bandwidth);
       res.weights = weights; res.kv_token = kvToken; res.kv_request = kvRequest; res.usable = usable;
-      res.concurrent = concurrent; res.decode_single = bandwidth / (weights + kvRequest);
-      res.decode_batch = concurrent * bandwidth / (weights + concurrent * kvRequest);
+      var rates = {concurrent: concurrent, ttft: ttft, prefill_rate: P / ttft, prefill_rate_device: P / ttft / n,
+        decode_single: decode(1), decode_batch: decode(concurrent), decode_batch_device: decode(concurrent) / n,
+        decode_bandwidth_roof: concurrent * bandwidth / (read(concurrent) + concurrent * kvRequest),
+        decode_compute_roof: peak / decodeFlops};
+      var reason = weights >= usable ? "weights_too_big" : concurrent === 0 ? "no_request" : null;
+      if (reason) {
+        blank.inference = {};
+        Object.keys(rates).forEach(function (k) {
+          if (k !== "concurrent" || reason === "weights_too_big") blank.inference[k] = reason;
+        });
+      }
+      Object.keys(rates).forEach(function (k) { if (!(blank.inference && k in blank.inference)) res[k] = rates[k]; });
       out.inference = res;
     }
+    if (Object.keys(blank).length) out.blank = blank;
     return out;
   }
 
@@ -205,12 +279,15 @@
         {list: blocked.map(function (k) { return FIELDS[k].label; }).join(T.list_sep)}) : "";
       box.querySelectorAll("[data-out]").forEach(function (el) {
         var k = el.getAttribute("data-out");
+        var why = out.blank && out.blank[name] && out.blank[name][k];
+        el.removeAttribute("data-blank");
         if (res && k in res) {
           el.setAttribute("data-value", String(res[k]));
           el.textContent = FORMAT[el.getAttribute("data-format")](res[k]);
         } else {
           el.removeAttribute("data-value");
-          el.textContent = "—";
+          el.textContent = why ? T["blank_" + why] : "—";
+          if (why) el.setAttribute("data-blank", why);
         }
       });
     });
@@ -224,7 +301,7 @@
     if (!m) { wrap.hidden = true; summary.textContent = ""; return; }
     wrap.hidden = false;
     var scale = Math.max(m.total, m.capacity);
-    ["weights", "grads", "optimizer", "activations"].forEach(function (k) {
+    ["weights", "grads", "optimizer", "activations", "logits"].forEach(function (k) {
       wrap.querySelector(".elm-est-seg-" + k).style.width = (100 * m[k] / scale) + "%";
     });
     wrap.querySelector(".elm-est-cap").style.left = "calc(" + (100 * m.capacity / scale) + "% - 1px)";
@@ -234,9 +311,12 @@
 
   function verdicts(out) {
     var el = document.getElementById("est-inference-verdict");
-    var i = out.inference;
-    el.textContent = !i ? "" : i.concurrent > 0 ? "" :
-      i.weights >= i.usable ? T.weights_too_big : T.no_request;
+    var i = out.inference, why = out.blank && out.blank.inference;
+    if (!i) { el.textContent = ""; return; }
+    if (why) { el.textContent = T[why.decode_batch]; return; }
+    var memoryBound = i.decode_bandwidth_roof < i.decode_compute_roof;
+    el.textContent = tr(memoryBound ? T.bound_memory : T.bound_compute, {n: WHOLE.format(i.concurrent),
+      r: FORMAT.rate(i.decode_batch), c: FORMAT.rate(i.decode_compute_roof)});
   }
 
   function writeUrl(raw) {

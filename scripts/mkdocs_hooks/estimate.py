@@ -29,9 +29,11 @@ PAGES = ("estimate.md", "estimate.zh.md")
 MARKER = re.compile(r"<!--\s*estimate:(\w+)\s*-->")
 e = html.escape
 # The messages and captions the JS writes (the rest of "text" is in the HTML already).
-JS_TEXT = {"empty", "not_number", "not_whole", "too_small", "too_large", "invalid", "heads", "kv_heads", "split", "pp",
-           "devices", "lora_rank", "blocked", "list_sep", "years", "days", "hours", "seconds", "device_hours", "rate",
-           "fits", "no_fit", "weights_too_big", "no_request"}
+JS_TEXT = {"empty", "not_number", "not_whole", "too_small", "too_large", "invalid", "kv_heads", "split", "serve_split",
+           "pp", "devices", "lora_rank", "top_k", "vocab", "active", "prompt", "blocked", "list_sep", "years", "days",
+           "hours", "seconds", "device_hours", "rate", "fits", "no_fit", "weights_too_big", "no_request",
+           "blank_weights_too_big", "blank_no_request", "bound_memory", "bound_compute"}
+SEGMENTS = ("weights", "grads", "optimizer", "activations", "logits")   # the memory bar, in this order
 
 
 def _field(key: str, data: dict) -> str:
@@ -61,10 +63,9 @@ def _results(name: str, data: dict) -> str:
                    f'<td><code>{e(formula)}</code></td></tr>' for key, label, fmt, formula in data["outputs"][name])
     extra = ""
     if name == "memory":
-        segs = "".join(f'<span class="elm-est-seg elm-est-seg-{k}"></span>'
-                       for k in ("weights", "grads", "optimizer", "activations"))
+        segs = "".join(f'<span class="elm-est-seg elm-est-seg-{k}"></span>' for k in SEGMENTS)
         legend = "".join(f'<li><span class="elm-est-swatch elm-est-seg-{k}"></span>{e(T["seg_" + k])}</li>'
-                         for k in ("weights", "grads", "optimizer", "activations"))
+                         for k in SEGMENTS)
         extra = (f'<div id="est-bar" class="elm-est-bar" aria-hidden="true">{segs}<span class="elm-est-cap"></span></div>'
                  f'<ul class="elm-est-legend" aria-hidden="true">{legend}<li><span class="elm-est-swatch elm-est-cap-swatch">'
                  f'</span>{e(T["device_memory"])}</li></ul><p id="est-bar-summary" class="elm-est-summary"></p>')
