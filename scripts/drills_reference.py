@@ -107,10 +107,13 @@ def bubble_fraction(stages, micro_batches):
     return (stages - 1) / (micro_batches + stages - 1)
 
 
-def activation_bytes_per_layer(seq, batch, hidden, heads, tp=1):
-    """16-bit activations of one Transformer layer, no recomputation: s·b·h·(34/t + 5·a·s/(h·t))
-    (Korthikanti et al. 2022, Table 2; training-memory.md, "Activations")."""
-    return seq * batch * hidden * (34 / tp + 5 * heads * seq / (hidden * tp))
+def activation_bytes_per_layer(seq, batch, hidden, heads, score_bytes, tp=1):
+    """16-bit activations of one Transformer layer, no recomputation: s·b·h·(34/t + k·a·s/(h·t)) (Korthikanti et
+    al. 2022, Table 2; training-memory.md, "Activations"). The 34·s·b·h is their count for the rest of a GPT-style
+    layer; k is what a written-out attention keeps per s×s score element: 5 bytes with attention dropout (softmax
+    output 2, dropout mask 1, dropout output 2), 2 without it (the probabilities only, as in Llama), 0 with fused
+    attention (the calculators' default)."""
+    return seq * batch * hidden * (34 / tp + score_bytes * heads * seq / (hidden * tp))
 
 
 def lora_params(layers, rank, hidden, kv_dim):
@@ -128,6 +131,16 @@ def llama_params(layers, hidden, ffn, vocab, kv_dim):
     """Parameters of a Llama-style decoder from its configuration: per layer q, o (h×h), k, v (h×kv_dim), a gated
     MLP (3·h·ffn) and two norms; input embedding, output layer and the final norm (large-models.md, "Parameters")."""
     return layers * (2 * hidden * hidden + 2 * hidden * kv_dim + 3 * hidden * ffn + 2 * hidden) + 2 * vocab * hidden + hidden
+
+
+def requests_in_system(arrival_rate, seconds_inside):
+    """Little's law, L = λ·W: the mean number of requests inside a stable system (Little 1961; serving.md)."""
+    return arrival_rate * seconds_inside
+
+
+def e2e_latency(ttft, tpot, tokens):
+    """End-to-end latency of a streamed request: TTFT + (tokens − 1)·TPOT (serving.md, "What to measure")."""
+    return ttft + (tokens - 1) * tpot
 
 
 def grid_trainings(values_per_param, n_params, folds):
@@ -154,7 +167,7 @@ FUNCTIONS = {f.__name__: f for f in (
     kv_bytes_per_token, train_flops, attention_train_flops, infer_flops_per_token, run_seconds, implied_mfu,
     model_state_bytes, weight_bytes, decode_tokens_per_s, ridge_point, matmul_intensity, ring_allreduce_bytes,
     bubble_fraction, activation_bytes_per_layer, lora_params, accuracy_se, decimal_digits, llama_params,
-    grid_trainings, halving_rounds)}
+    grid_trainings, halving_rounds, requests_in_system, e2e_latency)}
 FUNCTIONS.update(min=min, max=max, round=round, sqrt=math.sqrt, exp=math.exp, floor=math.floor)
 
 
@@ -255,7 +268,7 @@ DISPLAY = {
     "x": ["ratio", 1, "×", "倍"], "%": ["ratio", 0.01, "%", "%"],
     "count": ["count", 1, "", ""], "params": ["count", 1, "parameters", "个参数"],
     "tokens": ["count", 1, "tokens", "个词元"], "GPU-h": ["count", 1, "GPU-hours", "GPU·小时"],
-    "requests": ["count", 1, "requests", "个请求"], "digits": ["count", 1, "digits", "位"],
+    "requests": ["count", 1, "requests", "个请求"], "digits": ["count", 1, "digits", "位有效数字"],
     "bits": ["count", 1, "bits", "位"], "plain": ["ratio", 1, "", ""],
 }
 
@@ -276,6 +289,10 @@ def _units() -> dict[str, list]:
         add("bytes", f, p + "B")
         add("bandwidth", f, p + "B/s")
     add("bytes", 1, "byte", "bytes", "字节")
+    for p, f in dec.items():   # bits, spelled out ("Mb" is refused as ambiguous: see AMBIGUOUS_BITS)
+        if p:
+            add("bytes", f / 8, p + "bit", p + "bits")
+            add("bandwidth", f / 8, p + "bit/s", p + "bits/s", p + "bps")
     for p, f in dec.items():
         add("flops", f, p + "FLOP", p + "FLOPs", p + "flop", p + "flops")
         add("flop_rate", f, p + "FLOP/s", p + "FLOPS", p + "FLOPs/s", p + "flop/s")
@@ -293,7 +310,7 @@ def _units() -> dict[str, list]:
     add("ratio", 0.01, "%", "percent", "per cent")
     add("count", 1, "params", "parameters", "parameter", "tokens", "token", "requests", "request", "GPU-hours",
         "GPU hours", "GPU-h", "device-hours", "digits", "digit", "images", "configurations", "bits", "bit", "比特", "trainings", "rounds", "micro-batches", "个", "个参数",
-        "参数", "词元", "个词元", "个请求", "位", "次", "GPU·小时")
+        "参数", "词元", "个词元", "个请求", "位", "次", "GPU·小时", "位有效数字")
     return u
 
 
@@ -311,7 +328,14 @@ def _lower(units: dict) -> dict[str, list]:
 
 UNITS_LOWER = _lower(UNITS)
 NUMBER = re.compile(r"^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|[+-]?\.[0-9]+)"
-                    r"(?:[eE]([+-]?[0-9]+)|\s*[x×*]\s*10\s*\^\s*([+-]?[0-9]+))?")
+                    r"(?:[eE]([+-]?[0-9]+)|\s*[x×*·]\s*10\s*\^\s*([+-]?[0-9]+)|\s*\^\s*([+-]?[0-9]+))?")
+# Written exponents (the page's own "3.14 × 10²³"): mapped to ^23 before NFKC would turn them into plain digits.
+SUPERSCRIPTS = re.compile("[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
+# What an estimate may start with and mean nothing more: ~40%, ≈ 0.5 MiB, about 230 hours, 约 9.6 天.
+APPROX = re.compile(r"^(?:~|≈|±|about|approx\.?|approximately|around|roughly|大约|大概|约)\s*", re.I)
+# A prefix and a lowercase b ("Mb", "Gb/s"): megabit or megabyte? Refused with a message, never guessed.
+AMBIGUOUS_BITS = re.compile(r"^([kKmMgGtTpP])b(/s)?$")
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -376,29 +400,48 @@ def _lookup(text: str):
 
 
 def parse(text: str, unit: str, lang: str = "en") -> dict:
-    """The reader's estimate for a drill whose display unit is `unit`: {"value": base units} or {"error": message}.
-    A bare number is in the drill's unit; a magnitude (k, M, B, 万, 亿 ...) may precede a unit or stand alone."""
+    """The reader's estimate for a drill whose display unit is `unit`: {"value": base units} or {"error": message};
+    a bare number also returns {"bare": the number as typed}, for grade()'s hint.
+
+    A bare number is in the drill's unit. A magnitude (k, M, B, 万, 亿 ...) may precede a unit; standing alone it
+    multiplies the base unit (bytes, FLOPs, seconds, a fraction), never the drill's prefixed unit, so "512k" in a
+    KiB drill is 512,000 bytes and "140 G" in a GFLOPs drill 1.4·10¹¹ FLOPs. Units convert within their kind
+    (bytes ↔ KiB ↔ MB ↔ Mbit, s ↔ h ↔ days, % ↔ ×). Accepted too: 2^19, 3 × 10^23 and the page's 3 × 10²³,
+    7·10⁹, and a leading ~, ≈, ±, about or 约. A prefix with a lowercase b ("Mb") is refused as ambiguous."""
     T = load()["text"][lang]
     kind, factor = DISPLAY[unit][0], DISPLAY[unit][1]
-    s = unicodedata.normalize("NFKC", str(text)).strip()
+    s = SUPERSCRIPTS.sub(lambda g: "^" + g.group(0).translate(FROM_SUPERSCRIPT), str(text))
+    s = unicodedata.normalize("NFKC", s).strip()
     if not s:
         return {"error": T["empty"]}
-    m = NUMBER.match(s)
+    body = APPROX.sub("", s, count=1)
+    m = NUMBER.match(body)
     if not m:
         return {"error": tr(T["not_number"], text=s)}
-    exp = m.group(2) or m.group(3) or "0"
-    x = float(m.group(1).replace(",", "") + "e" + exp)
-    rest = s[m.end():].strip()
+    mantissa = m.group(1).replace(",", "")
+    if m.group(4) and mantissa != "10":      # a power, 2^19 (10^n is read exactly, as 1e<n>)
+        x = float(mantissa) ** int(m.group(4))
+    else:
+        exp = m.group(2) or m.group(3) or m.group(4) or "0"
+        x = float(("1" if m.group(4) else mantissa) + "e" + exp)
+    rest = body[m.end():].strip()
     if not math.isfinite(x) or x <= 0:
         return {"error": tr(T["not_positive"], text=s)}
-    found = _lookup(rest) if rest else [kind, factor]
+    if not rest:
+        return {"value": x * factor, "bare": s}
+    amb = AMBIGUOUS_BITS.match(rest)
+    if amb:
+        prefix = amb.group(1) if amb.group(1) == "k" else amb.group(1).upper()
+        tail = amb.group(2) or ""
+        return {"error": tr(T["ambiguous_bits"], unit=rest, bytes=prefix + "B" + tail, bits=prefix + "bit" + tail)}
+    found = _lookup(rest)
     if found and found[0] == kind:
         return {"value": x * found[1]}
     other = found
     for mag in sorted(MAGNITUDES, key=lambda k: (-len(k), k)):
         if rest.startswith(mag):
             tail = rest[len(mag):].strip()
-            hit = _lookup(tail) if tail else [kind, factor]
+            hit = _lookup(tail) if tail else [kind, 1]
             if hit and hit[0] == kind:
                 return {"value": x * MAGNITUDES[mag] * hit[1]}
             other = other or hit
@@ -412,7 +455,12 @@ BANDS = (("close", 3), ("2x", 2), ("10x", 1), ("far", 0))
 
 def grade(text: str, unit: str, answer: float, lang: str = "en") -> dict:
     """{"error": message} for bad entry (no grade), else {"band", "score", "ratio", "message"}; ratio = estimate /
-    answer, and the band: within 10 % / within 2× / within 10× / further."""
+    answer, and the band: within 10 % / within 2× / within 10× / further.
+
+    A bare number is never silently re-read in another unit: if it is more than 10× off in the unit asked but
+    within 2× read in the base unit (524288 in a KiB drill, 0.39 in a % drill, 9000 in an hours drill), the reader
+    gets a message asking for the unit (“524288 bytes”, “0.39 ×”) and no grade. So "0.87" in a drill whose answer
+    is 0.87 % is graded as 0.87 %, and "0.39" for 39 % is neither failed nor guessed."""
     p = parse(text, unit, lang)
     if "error" in p:
         return {"error": p["error"]}
@@ -420,9 +468,16 @@ def grade(text: str, unit: str, answer: float, lang: str = "en") -> dict:
     r = p["value"] / answer
     off = max(r, 1 / r)
     band = "close" if abs(r - 1) <= 0.1 else "2x" if off <= 2 else "10x" if off <= 10 else "far"
+    kind, factor = DISPLAY[unit][0], DISPLAY[unit][1]
+    if "bare" in p and band == "far" and factor != 1:
+        rb = p["value"] / factor / answer    # the same number read in the base unit (bytes, s, FLOPs, a fraction)
+        if max(rb, 1 / rb) <= 2:
+            return {"error": tr(T["bare_base"], text=p["bare"], unit=DISPLAY[unit][2 if lang == "en" else 3],
+                                base=T["base_" + kind], sym=T["sym_" + kind])}
     score = dict(BANDS)[band]
-    direction = "" if band == "close" else T["high"] if r > 1 else T["low"]
-    message = tr(T["band_" + band], ratio=fmt1(off), direction=direction)
+    direction = "" if band == "close" else tr(T[("high" if r > 1 else "low") + ("_1000" if off >= 1000 else "")],
+                                              ratio=fmt1(off))
+    message = tr(T["band_" + band], direction=direction)
     return {"band": band, "score": score, "ratio": r, "message": message}
 
 
@@ -448,6 +503,8 @@ SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def num(x, spec: str | None = None) -> str:
     """A number in a question or solution: a format spec if given (notebook_values.render, `sci` too); whole
     numbers with thousands separators; else 3 significant digits, × 10ⁿ beyond 10⁶ or below 10⁻³."""
+    if spec and isinstance(x, float) and x.is_integer() and not re.search(r"\.\d|[eEfFgG%]", spec):
+        x = int(x)   # 16896.0 with "," is 16,896, not 16,896.0
     if spec:   # a Python spec's exponent (2e+12) written as 2 × 10¹²
         return re.sub(r"(\d)e([+-])0*(\d+)", lambda m: f"{m[1]} × 10" + ("-" if m[2] == "-" else "").translate(
             SUPERSCRIPT) + m[3].translate(SUPERSCRIPT), render(x, spec))
@@ -507,11 +564,14 @@ def page_data(lang: str) -> dict:
     """What the page's JS reads: units, magnitudes, the display units, the messages of one language."""
     T = load()["text"][lang]
     return {"units": UNITS, "lower": UNITS_LOWER, "magnitudes": MAGNITUDES,
-            "display": {k: v[:2] for k, v in DISPLAY.items()},
+            "display": {k: v[:2] + [v[2 if lang == "en" else 3]] for k, v in DISPLAY.items()},
             "text": {k: v for k, v in T.items() if k in JS_TEXT}}
 
 
-JS_TEXT = {"empty", "not_number", "not_positive", "wrong_kind", "unknown_unit", "high", "low", "band_close",
+JS_TEXT = {"empty", "not_number", "not_positive", "wrong_kind", "unknown_unit", "ambiguous_bits", "bare_base",
+           "base_bytes", "base_time", "base_flops", "base_flop_rate", "base_bandwidth", "base_ratio", "sym_bytes",
+           "sym_time", "sym_flops", "sym_flop_rate", "sym_bandwidth", "sym_ratio", "high_1000", "low_1000",
+           "high", "low", "band_close",
            "band_2x", "band_10x", "band_far", "calib_none", "calib_high", "calib_low", "calib_even", "right", "wrong",
            "choose", "score", "cleared", "revise_none", "self_got", "self_partly", "self_missed", "self_recorded",
            "kind_bytes", "kind_time", "kind_flops", "kind_flop_rate", "kind_bandwidth", "kind_token_rate",

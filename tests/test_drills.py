@@ -251,9 +251,18 @@ def test_chinese_texts_are_chinese_and_use_the_glossary_terms():
     ("２．５ ｈ", "h", 9000), ("40%", "%", 0.4), ("40", "%", 0.4), ("0.4x", "%", 0.4), ("6.8×", "x", 6.8), ("7 倍", "x", 7),
     ("7B", "params", 7e9), ("8.4M params", "params", 8.4e6), ("3 亿", "params", 3e8), ("1,000 tokens/s", "tokens/s", 1000),
     ("295 FLOP/byte", "FLOP/B", 295), ("112 GB", "GB", 112e9), ("104 GiB", "GB", 104 * 2**30), ("4.25 bits", "bits", 4.25),
+    # the page's own notation and common estimate spellings
+    ("3 × 10²³", "FLOPs", 3e23), ("3.14 × 10²³ FLOPs", "FLOPs", 3.14e23), ("7·10⁹", "params", 7e9),
+    ("6·10⁻⁸", "s", 6e-8), ("2^19 bytes", "KiB", 2**19), ("10^23", "FLOPs", 1e23), ("~40%", "%", 0.4),
+    ("≈ 0.5 MiB", "KiB", 2**19), ("about 230 hours", "h", 230 * 3600), ("约 9.6 天", "days", 9.6 * 86400),
+    ("±0.87%", "%", 0.0087),
+    # units convert within their kind; a magnitude standing alone multiplies the base unit, not the drill's prefix
+    ("524288 bytes", "KiB", 2**19), ("524,288 B", "KiB", 2**19), ("0.5 MB", "KiB", 5e5), ("4 Mbit", "MB", 5e5),
+    ("512k", "KiB", 512e3), ("112 G", "GB", 112e9), ("140 G", "GFLOPs", 140e9), ("1400亿", "GFLOPs", 1.4e11),
+    ("25 Gbit/s", "GB/s", 25e9 / 8),
 ])
 def test_parser_reads_units(text, unit, base):
-    assert ref.parse(text, unit) == {"value": pytest.approx(base, rel=1e-12)}
+    assert ref.parse(text, unit)["value"] == pytest.approx(base, rel=1e-12)
 
 
 @pytest.mark.parametrize("text,unit,message", [
@@ -268,6 +277,10 @@ def test_parser_reads_units(text, unit, base):
     ("5 GB", "h", "“GB” is a unit of bytes; this question asks for time."),
     ("3 furlongs", "h", "“furlongs” is not a unit this page knows: use e.g. B, KiB, GB, s, h, days, FLOPs, TFLOP/s, "
                         "GB/s, tokens/s, ×, %, or a plain number in the unit asked."),
+    ("0.5 Mb", "KiB", "“Mb” is ambiguous: a lowercase b means bits. Write MB for bytes or Mbit for bits."),
+    ("24.5 Gb", "GB", "“Gb” is ambiguous: a lowercase b means bits. Write GB for bytes or Gbit for bits."),
+    ("25 Gb/s", "GB/s", "“Gb/s” is ambiguous: a lowercase b means bits. Write GB/s for bytes or Gbit/s for bits."),
+    ("half a meg", "KiB", "“half a meg” does not start with a number (e.g. 512 KiB, 3e23, 2.5 h, 40%)."),
 ])
 def test_bad_entry_gets_a_message_never_a_grade(text, unit, message):
     assert ref.parse(text, unit) == {"error": message}
@@ -301,8 +314,36 @@ def test_grade_bands(factor, band, score, message):
     assert g["ratio"] == pytest.approx(factor, rel=1e-12)
 
 
+@pytest.mark.parametrize("text,unit,answer,message", [
+    ("524288", "KiB", 2**19, "“524288” is more than 10× off in KiB, the unit asked. If you meant bytes, type the unit "
+                             "too: “524288 bytes”."),
+    ("0.39", "%", 0.39, "“0.39” is more than 10× off in %, the unit asked. If you meant a fraction, type the unit too: "
+                        "“0.39 ×”."),
+    ("0.0087", "%", 0.00866, "“0.0087” is more than 10× off in %, the unit asked. If you meant a fraction, type the "
+                             "unit too: “0.0087 ×”."),
+    ("9000", "h", 9000.0, "“9000” is more than 10× off in hours, the unit asked. If you meant seconds, type the unit "
+                          "too: “9000 s”."),
+    ("1.4e11", "GFLOPs", 1.38e11, "“1.4e11” is more than 10× off in GFLOPs, the unit asked. If you meant FLOPs, type "
+                                  "the unit too: “1.4e11 FLOPs”."),
+])
+def test_a_bare_number_that_fits_only_the_base_unit_asks_for_the_unit(text, unit, answer, message):
+    """Never silently re-read in another unit, never failed: the reader is asked for the unit, and with it graded."""
+    assert ref.grade(text, unit, answer) == {"error": message}
+    sym = {"bytes": "bytes", "ratio": "×", "time": "s", "flops": "FLOPs"}[ref.DISPLAY[unit][0]]
+    assert ref.grade(f"{text} {sym}", unit, answer)["band"] == "close"
+    assert ref.grade(text, unit, answer, "zh")["error"].startswith(f"“{text}”按题目要求的单位")
+
+
+def test_a_bare_number_in_the_unit_asked_is_graded_even_when_small():
+    assert ref.grade("0.87", "%", 0.00866)["band"] == "close"     # 0.87 % (accuracy-se), not 87 %
+    assert ref.grade("39", "%", 0.39)["band"] == "close"
+    assert ref.grade("0.39", "%", 0.05)["band"] == "far"          # far both ways: graded, no hint
+
+
 def test_grade_in_chinese_and_every_drill_grades_its_own_answer_as_close():
-    assert ref.grade("1.5 GB", "GB", 1e9, "zh")["message"] == "在 2 倍以内（偏高 1.5 倍）。"
+    assert ref.grade("1.5 GB", "GB", 1e9, "zh")["message"] == "在 2 倍以内（偏高，约为答案的 1.5 倍）。"
+    assert ref.grade("0.5 GB", "GB", 1e9, "zh")["message"] == "在 2 倍以内（偏低，约为答案的 1/2.0）。"
+    assert ref.grade("1 B", "GB", 1e9, "zh")["message"] == "差了 10 倍以上（偏低，不到答案的 1/1000）：回头看看方法。"
     for d in NUMERIC:
         answer = ref.evaluate(d, VALUES)[0]
         shown = answer / ref.DISPLAY[d["unit"]][1]
@@ -335,3 +376,72 @@ def test_page_assets_are_small_and_the_hook_renders_both_languages():
         for i in ALL_IDS:   # each drill's feedback is announced, each input labelled
             assert f'id="fb-{i}" role="status" aria-live="polite"' in html
         assert html.count('<label for="in-') == len(NUMERIC)
+
+
+# ------------------------------------------------------------------------------------------ what the texts claim
+def rendered(drill, lang):
+    answer, env, _, _ = ref.evaluate(drill, VALUES)
+    return [ref.fill(drill[lang][k], env, answer, drill["unit"], lang) for k in ("q", "work")]
+
+
+@pytest.mark.parametrize("drill", NUMERIC, ids=lambda d: d["id"])
+def test_rendered_texts_have_no_float_artefacts_or_doubled_units(drill):
+    for lang in ref.LANGUAGES:
+        for text in rendered(drill, lang):
+            assert not re.search(r"\d,\d{3}\.0\b", text), f"{lang}: a whole number shown as a float: {text}"
+            doubled = re.search(r"(?<!\S)(\S+) \1(?!\S)", text)
+            assert not doubled, f"{lang}: {doubled.group(0)!r} in {text}"
+
+
+@pytest.mark.parametrize("drill", [d for d in NUMERIC if d.get("asserts")], ids=lambda d: d["id"])
+def test_comparisons_in_the_prose_hold(drill):
+    """A solution that says "fits under 80 GB" or "several times what is left" lists the comparison in `asserts`
+    (expressions over the givens and `answer`), and it must hold for the recorded values."""
+    answer, env, _, _ = ref.evaluate(drill, VALUES)
+    for claim in drill["asserts"]:
+        left, op, right = re.fullmatch(r"(.+?)\s*(<|>)\s*(.+)", claim).groups()
+        a, b = (ref.Expr(x, f"{drill['id']}.asserts")(dict(env, answer=answer), VALUES) for x in (left, right))
+        assert (a < b) if op == "<" else (a > b), f"{drill['id']}: {claim} ({a:.4g} vs {b:.4g})"
+
+
+@pytest.mark.parametrize("drill", NUMERIC, ids=lambda d: d["id"])
+def test_a_question_asks_in_its_display_unit(drill):
+    """“How many bytes …” in a KiB drill invites an answer the grader reads 1,024× off."""
+    q = drill["en"]["q"]
+    for word, units in (("bytes", {"B"}), ("FLOPs", {"FLOPs"}), ("hours", {"h"})):
+        if re.search(rf"how many {word}\b", q, re.I):
+            assert drill["unit"] in units, f"{drill['id']} asks for {word} but is graded in {drill['unit']}"
+
+
+def test_measurement_descriptions_match_the_notebooks():
+    """The measured-value drills describe what the notebook does (read from its code and stamp)."""
+    drills = {d["id"]: d for d in NUMERIC}
+    roof = VALUES["roofline"]
+    # the bandwidth is the better of copy and triad, and the question says so
+    assert roof["bandwidth_gbs"] == max(roof["copy_gbs"], roof["triad_gbs"])
+    assert "copy" in drills["ridge-stamp-cpu"]["en"]["q"] and "triad" in drills["ridge-stamp-cpu"]["en"]["q"]
+    import json
+    stamp = json.loads((ROOT / "notebooks" / "roofline.ipynb").read_text(encoding="utf-8"))["metadata"]["provenance"]
+    cells = ["".join(c["source"]) for c in json.loads((ROOT / "notebooks" / "roofline.ipynb").read_text(
+        encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    (mfu_cell,) = [c for c in cells if re.search(r"record\(.*\bmfu=", c)]
+    # autocast only on a GPU; on a CPU the denominator is the FP32 roof (the best FP32 matmul rate measured)
+    assert 'enabled=device.type == "cuda"' in mfu_cell and "roof_fp32" in mfu_cell
+    if stamp["hardware"]["gpu"] is None:   # a CPU stamp: the MFU is FP32 against the best FP32 rate
+        assert "FP32" in drills["notebook-mfu"]["en"]["q"] and "FP32" in drills["notebook-mfu"]["zh"]["q"]
+        assert "BF16 matrix-product peak" not in drills["notebook-mfu"]["en"]["q"]
+
+
+# ------------------------------------------------------------------------------------------ spot: no give-away
+@pytest.mark.parametrize("lang", ref.LANGUAGES)
+def test_the_fault_is_not_given_away_by_its_length(lang):
+    """The right option is the longest in at most 40 % of the faulty passages, and on average no longer than the
+    other options by more than 15 %."""
+    faulty = [d for d in DATA["spot"] if d["answer"] != "none"]
+    longest = [d["id"] for d in faulty
+               if len(d[lang]["options"][d["answer"]]) == max(map(len, d[lang]["options"]))]
+    assert len(longest) <= 0.4 * len(faulty), f"{len(longest)} of {len(faulty)}: {longest}"
+    right = sum(len(d[lang]["options"][d["answer"]]) for d in faulty) / len(faulty)
+    other = sum(len(o) for d in faulty for i, o in enumerate(d[lang]["options"]) if i != d["answer"]) / \
+        sum(len(d[lang]["options"]) - 1 for d in faulty)
+    assert right <= 1.15 * other, (right, other)

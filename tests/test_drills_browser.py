@@ -22,18 +22,28 @@ OTHER_KIND = {"bytes": "2 h", "time": "5 GB", "flops": "40%", "flop_rate": "3 h"
 
 
 def cases() -> list[tuple[str, str, float]]:
-    """(text, unit, answer) for every numeric drill: the answer as shown, in the base unit, off by several factors,
-    with a magnitude, a unit of another kind, and bad entries."""
+    """(text, unit, answer) for every numeric drill: the answer as shown, the answer as a bare number in the base
+    unit (a hint where the display unit is prefixed), off by several factors, a unit of another kind, and bad
+    entries; then the spellings the parser reads (superscript exponents, powers, ~, a lone magnitude, bits) and
+    refuses ("Mb")."""
     out = []
     for d in NUMERIC:
         unit, answer = d["unit"], ANSWERS[d["id"]]
         shown = answer / ref.DISPLAY[unit][1]
-        out += [(f"{shown:.6g}", unit, answer), (f"{shown * 1.05:.4g}", unit, answer),
+        out += [(f"{shown:.6g}", unit, answer), (f"{answer:.6g}", unit, answer), (f"{shown * 1.05:.4g}", unit, answer),
                 (f"{shown * 1.6:.3g}", unit, answer), (f"{shown / 3.5:.3g}", unit, answer),
                 (f"{shown * 40:.3g}", unit, answer), (OTHER_KIND[ref.DISPLAY[unit][0]], unit, answer)]
         out += [(b, unit, answer) for b in BAD[:3]]
     out += [("512 KiB", "KiB", 524288.0), ("0.5 MiB", "KiB", 524288.0), ("7B", "params", 7e9), ("3 亿", "params", 3e8),
-            ("2.5 小时", "h", 9000.0), ("3 × 10^23", "FLOPs", 3.14e23), ("314 zflop", "FLOPs", 3.14e23)]
+            ("2.5 小时", "h", 9000.0), ("3 × 10^23", "FLOPs", 3.14e23), ("314 zflop", "FLOPs", 3.14e23),
+            ("3 × 10²³", "FLOPs", 3.14e23), ("3.14 × 10²³ FLOPs", "FLOPs", 3.14e23), ("7·10⁹", "params", 6.74e9),
+            ("6·10⁻⁸", "s", 5.96e-8), ("2^19 bytes", "KiB", 524288.0), ("10^23", "FLOPs", 3.14e23),
+            ("~40%", "%", 0.39), ("≈ 0.5 MiB", "KiB", 524288.0), ("about 230 hours", "h", 828000.0),
+            ("约 9.6 天", "days", 829440.0), ("±0.87%", "%", 0.00866), ("512k", "KiB", 524288.0),
+            ("112 G", "GB", 112e9), ("1400亿", "GFLOPs", 1.38e11), ("4 Mbit", "MB", 5e5), ("25 Gbit/s", "GB/s", 3e9),
+            ("0.5 Mb", "KiB", 524288.0), ("25 Gb/s", "GB/s", 3e9), ("524288", "KiB", 524288.0),
+            ("0.39", "%", 0.39), ("0.87", "%", 0.00866), ("9000", "h", 9000.0), ("1e-5", "KiB", 524288.0),
+            ("5e6", "GB", 1e9), ("3000", "h", 9000.0)]
     return out + [(b, "h", 3600.0) for b in BAD]
 
 

@@ -9,7 +9,10 @@
   if (!root) return;
   var DATA = JSON.parse(root.getAttribute("data-practice"));
   var T = DATA.text, UNITS = DATA.units, LOWER = DATA.lower, DISPLAY = DATA.display, DRILLS = DATA.drills;
-  var NUMBER = /^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|[+-]?\.[0-9]+)(?:[eE]([+-]?[0-9]+)|\s*[x×*]\s*10\s*\^\s*([+-]?[0-9]+))?/;
+  var NUMBER = /^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|[+-]?\.[0-9]+)(?:[eE]([+-]?[0-9]+)|\s*[x×*·]\s*10\s*\^\s*([+-]?[0-9]+)|\s*\^\s*([+-]?[0-9]+))?/;
+  var SUPERSCRIPTS = /[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+/g, SUP_FROM = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", SUP_TO = "0123456789+-";
+  var APPROX = /^(?:~|≈|±|about|approx\.?|approximately|around|roughly|大约|大概|约)\s*/i;
+  var AMBIGUOUS_BITS = /^([kKmMgGtTpP])b(\/s)?$/;
   var MAGS = Object.keys(DATA.magnitudes).sort(function (a, b) {
     return b.length - a.length || (a < b ? -1 : a > b ? 1 : 0);
   });
@@ -33,24 +36,34 @@
     return Object.prototype.hasOwnProperty.call(LOWER, low) ? LOWER[low] : null;
   }
 
-  function parse(text, unit) {
+  function parse(text, unit) {  // as parse() in the reference (its docstring says what is accepted)
     var kind = DISPLAY[unit][0], factor = DISPLAY[unit][1];
-    var s = String(text == null ? "" : text).normalize("NFKC").trim();
+    var s = String(text == null ? "" : text).replace(SUPERSCRIPTS, function (g) {
+      return "^" + g.split("").map(function (c) { return SUP_TO[SUP_FROM.indexOf(c)]; }).join("");
+    }).normalize("NFKC").trim();
     if (!s) return {error: T.empty};
-    var m = NUMBER.exec(s);
+    var body = s.replace(APPROX, "");
+    var m = NUMBER.exec(body);
     if (!m) return {error: tr(T.not_number, {text: s})};
-    var exp = m[2] || m[3] || "0";
-    var x = parseFloat(m[1].replace(/,/g, "") + "e" + exp);
-    var rest = s.slice(m[0].length).trim();
+    var mantissa = m[1].replace(/,/g, ""), x;
+    if (m[4] && mantissa !== "10") x = Math.pow(parseFloat(mantissa), parseInt(m[4], 10));
+    else x = parseFloat((m[4] ? "1" : mantissa) + "e" + (m[2] || m[3] || m[4] || "0"));
+    var rest = body.slice(m[0].length).trim();
     if (!isFinite(x) || x <= 0) return {error: tr(T.not_positive, {text: s})};
-    var found = rest ? lookup(rest) : [kind, factor];
+    if (!rest) return {value: x * factor, bare: s};
+    var amb = AMBIGUOUS_BITS.exec(rest);
+    if (amb) {
+      var prefix = amb[1] === "k" ? "k" : amb[1].toUpperCase(), per = amb[2] || "";
+      return {error: tr(T.ambiguous_bits, {unit: rest, bytes: prefix + "B" + per, bits: prefix + "bit" + per})};
+    }
+    var found = lookup(rest);
     if (found && found[0] === kind) return {value: x * found[1]};
     var other = found;
     for (var i = 0; i < MAGS.length; i++) {
       var mag = MAGS[i];
       if (rest.indexOf(mag) === 0) {
         var tail = rest.slice(mag.length).trim();
-        var hit = tail ? lookup(tail) : [kind, factor];
+        var hit = tail ? lookup(tail) : [kind, 1];
         if (hit && hit[0] === kind) return {value: x * DATA.magnitudes[mag] * hit[1]};
         other = other || hit;
       }
@@ -65,9 +78,16 @@
     var r = p.value / answer;
     var off = Math.max(r, 1 / r);
     var band = Math.abs(r - 1) <= 0.1 ? "close" : off <= 2 ? "2x" : off <= 10 ? "10x" : "far";
+    var kind = DISPLAY[unit][0], factor = DISPLAY[unit][1];
+    if ("bare" in p && band === "far" && factor !== 1) {  // the number read in the base unit: ask for the unit
+      var rb = p.value / factor / answer;
+      if (Math.max(rb, 1 / rb) <= 2) {
+        return {error: tr(T.bare_base, {text: p.bare, unit: DISPLAY[unit][2], base: T["base_" + kind], sym: T["sym_" + kind]})};
+      }
+    }
     var score = {close: 3, "2x": 2, "10x": 1, far: 0}[band];
-    var direction = band === "close" ? "" : r > 1 ? T.high : T.low;
-    return {band: band, score: score, ratio: r, message: tr(T["band_" + band], {ratio: fmt1(off), direction: direction})};
+    var direction = band === "close" ? "" : tr(T[(r > 1 ? "high" : "low") + (off >= 1000 ? "_1000" : "")], {ratio: fmt1(off)});
+    return {band: band, score: score, ratio: r, message: tr(T["band_" + band], {direction: direction})};
   }
 
   function calibration(ratios) {

@@ -33,6 +33,8 @@ e = html.escape
 def chapter_title(slug: str, lang: str) -> str:
     """The H1 of docs/<slug>.md (or .zh.md), without markup."""
     path = ROOT / "docs" / (f"{slug}.zh.md" if lang == "zh" else f"{slug}.md")
+    if not path.is_file():   # a chapter not translated yet: its English title
+        path = ROOT / "docs" / f"{slug}.md"
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("# "):
             return re.sub(r"[`*_]", "", line[2:]).strip()
