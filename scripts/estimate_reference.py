@@ -47,6 +47,7 @@ def load(path: Path = HERE / "estimate.json") -> dict:
 
 DATA = load()
 FIELDS, CHOICES = DATA["fields"], DATA["choices"]
+GIB = 2 ** 30   # device memory: the datasheets' "80 GB" of HBM is 80 GiB
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 LANGUAGES = ("en", "zh")
 
@@ -132,10 +133,11 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
 
     v = values
     check("kv_heads", ["heads"], lambda: v["heads"] % v["kv_heads"] == 0, "kv_heads", a="kv_heads", b="heads")
-    check("tp", ["heads", "kv_heads"], lambda: v["heads"] % v["tp"] == 0 and v["kv_heads"] % v["tp"] == 0,
-          "split", a="tp", b="heads", c="kv_heads")
-    # vLLM splits the query heads and splits the key/value heads, or replicates them when there are fewer
-    # than the devices (a whole number of copies each).
+    # Tensor parallelism splits the query heads and splits the key/value heads, or replicates them when there are
+    # fewer than the devices (a whole number of copies each): vLLM does so when serving, and PaLM trained its
+    # multi-query model 12-way (Megatron-LM itself asks num_query_groups % t == 0).
+    check("tp", ["heads", "kv_heads"], lambda: v["heads"] % v["tp"] == 0 and (
+        v["kv_heads"] % v["tp"] == 0 or v["tp"] % v["kv_heads"] == 0), "serve_split", a="tp", b="heads", c="kv_heads")
     check("inf_devices", ["heads", "kv_heads"], lambda: v["heads"] % v["inf_devices"] == 0 and (
         v["kv_heads"] % v["inf_devices"] == 0 or v["inf_devices"] % v["kv_heads"] == 0),
         "serve_split", a="inf_devices", b="heads", c="kv_heads")
@@ -177,7 +179,29 @@ def shape(v: dict) -> dict[str, float]:
     emb = embedding_params(v)
     return {"N": N, "active": active, "experts": 0 if E == 1 else (N - active) * E / (E - k), "emb": emb,
             "linear": N - emb, "attn": v["heads"] * v["head_dim"], "kv": v["kv_heads"] * v["head_dim"],
-            "E": E, "k": k}
+            "E": E, "k": k, "emb_in": 0 if v["tied"] == "tied" else v["vocab"] * v["hidden"]}
+
+
+def kv_copies(v: dict, n: float) -> float:
+    """Parameters added by replicating key/value heads over n tensor-parallel devices when there are fewer heads
+    than devices: each device holds one head's K and V projections (h × d each, per layer), so n − kv_heads
+    more of them than the model has."""
+    return v["layers"] * 2 * v["hidden"] * v["head_dim"] * max(0, n - v["kv_heads"])
+
+
+def layer_bytes(v: dict, S: dict) -> float:
+    """Bytes one layer stores for backward per token, 16-bit, one device, attention scores not included
+    (Korthikanti et al. 2022, §4.1, counted from the shape): the attention block's input, Q, K, V and output
+    (2h + 4·a·d + 4·kv·d), two norm inputs (4h) and the MLP. Plain MLP (GPT, BERT): its input, the GeLU's input
+    and output (2h + 4f), plus two dropout masks (2h), which is Korthikanti's 34·h at f = 4h. Gated (SwiGLU:
+    Llama, Mixtral, PaLM, trained without dropout): its input, gate, SiLU, up and their product (2h + 8f). An MoE
+    layer's input (2h) goes to k experts per token; each keeps its copy of the token (2h), its internals and its
+    output for the routing weight (2h)."""
+    h, f = v["hidden"], v["ffn"]
+    plain = v["mlp"] == "plain"
+    inner = (4 if plain else 8) * f
+    mlp = 2 * h + inner if S["E"] == 1 else 2 * h + S["k"] * (4 * h + inner)
+    return 2 * h + 4 * S["attn"] + 4 * S["kv"] + 4 * h + mlp + (2 * h if plain else 0)
 
 
 def expert_share(S: dict, tokens: float) -> float:
@@ -231,68 +255,76 @@ def estimate(v: dict) -> dict[str, dict[str, float]]:
         stage, mode = int(v["zero"]), v["finetune"]
         io, matrices = lora_shapes(v, S, v["lora_targets"])
         trainable = N if mode == "full" else L * r * io
+        # What one pipeline stage holds: L/p layers (with the K/V projections copied where t exceeds the KV
+        # heads), and, on the first stage, the input embedding (the last holds the LM head, or a copy of it).
+        stage_linear = (S["linear"] + kv_copies(v, t)) / p
+        stage_emb = S["emb"] if p == 1 else v["vocab"] * h
         if mode == "full":
-            frozen = 0
+            frozen, held = 0, stage_linear + stage_emb
         elif mode == "lora":
-            frozen = N * prec["frozen"]
+            frozen, held = (stage_linear + stage_emb) * prec["frozen"], trainable / p
         else:   # QLoRA: the linear layers in NF4, the embeddings and LM head in the recipe's 16/32 bits
-            frozen = S["linear"] * DATA["constants"]["nf4_bits"]["value"] / 8 + S["emb"] * prec["frozen"]
+            frozen = stage_linear * DATA["constants"]["nf4_bits"]["value"] / 8 + stage_emb * prec["frozen"]
+            held = trainable / p
         if opt.get("factored"):   # Adafactor: a row and a column vector per matrix instead of the full second moment
             if mode == "full":
-                state_elems = L * lora_shapes(v, S, "all")[0] + (v["vocab"] + h) * (1 if v["tied"] == "tied" else 2)
+                state_elems = (L * lora_shapes(v, S, "all")[0] + (v["vocab"] + h) * (1 if v["tied"] == "tied" else 2)) / p
             else:
-                state_elems = L * (io + 2 * r * matrices)
+                state_elems = L * (io + 2 * r * matrices) / p
         else:
-            state_elems = opt["states"] * trainable
+            state_elems = opt["states"] * held
         state_bytes = opt.get("state_bytes", prec["state"])
-        model_split = t * p
-        weights = (frozen + trainable * prec["weight"]) / model_split / (dp if stage >= 3 else 1)
-        grads = trainable * prec["grad"] / model_split / (dp if stage >= 2 else 1)
-        optimizer = (trainable * prec["master"] + state_elems * state_bytes) / model_split / (dp if stage >= 1 else 1)
-        # Korthikanti et al. 2022, §4 and Table 2 (16-bit, sequence parallelism with t > 1): 34·s·b·h per layer,
-        # plus 5·a·s²·b for the attention scores, softmax and dropout mask a written-out attention stores. The
-        # first pipeline stage of a 1F1B schedule holds p micro-batches of L/p layers = L layers' worth.
-        layer = s * b * h * 34 / t
+        weights = (frozen + held * prec["weight"]) / t / (dp if stage >= 3 else 1)
+        grads = held * prec["grad"] / t / (dp if stage >= 2 else 1)
+        optimizer = (held * prec["master"] + state_elems * state_bytes) / t / (dp if stage >= 1 else 1)
+        # Korthikanti et al. 2022, §4 (16-bit, sequence parallelism with t > 1, so everything a layer stores is
+        # split over t): layer_bytes() per token, plus 5·a·s²·b for the attention scores, softmax and dropout
+        # mask a written-out attention stores. The first pipeline stage of a 1F1B schedule holds p micro-batches
+        # of L/p layers = L layers' worth.
+        layer = s * b * layer_bytes(v, S) / t
         scores = 5 * a * s * s * b / t if v["attention"] == "eager" else 0
         ckpt = v["checkpointing"]
         if ckpt == "none":
             stored = L * (layer + scores)
         elif ckpt == "selective":   # the attention core recomputed: its scores live for one layer at a time
             stored = L * layer + scores
-        else:                       # each layer's input kept; one layer's internals alive while it is recomputed
-            stored = L * 2 * s * b * h + layer + scores
+        else:   # each layer's input kept (split over t by sequence parallelism); one layer alive while recomputed
+            stored = L * 2 * s * b * h / t + layer + scores
         activations = stored * prec["act_factor"]
-        # The logits (s·b·V, split over t by a vocabulary-parallel head): 16-bit, their FP32 copy for the loss
-        # (Transformers' ForCausalLMLoss upcasts) and the FP32 log-softmax that cross-entropy keeps for backward.
+        # The logits (s·b·V, split over t by a vocabulary-parallel head) at their peak, inside the loss: 16-bit,
+        # the FP32 copy Transformers' ForCausalLMLoss makes, and the FP32 log-softmax (the only one autograd keeps).
         logits = s * b * v["vocab"] * prec["logit_bytes"] / t
         total = weights + grads + optimizer + activations + logits
         out["memory"] = {"dp": dp, "trainable": trainable, "weights": weights, "grads": grads, "optimizer": optimizer,
                          "activations": activations, "logits": logits, "total": total,
-                         "capacity": v["memory"] * 1e9, "fraction": total / (v["memory"] * 1e9)}
+                         "capacity": v["memory"] * GIB, "fraction": total / (v["memory"] * GIB)}
     if ready["inference"]:
         S, n, L, ctx, P = shape(v), v["inf_devices"], v["layers"], v["context"], v["prompt"]
         formats = CHOICES["weight_format"]["options"]
-        res = {f"weights_{k}": S["linear"] * linear_bits(o, v) / 8 + S["emb"] * 2 for k, o in formats.items()}
+        copies = kv_copies(v, n)   # vLLM gives every device at least one key/value head: copies with their weights
+        res = {f"weights_{k}": (S["linear"] + copies) * linear_bits(o, v) / 8 + S["emb"] * 2 for k, o in formats.items()}
         bytes_weight = linear_bits(formats[v["weight_format"]], v) / 8
         weights = res["weights_" + v["weight_format"]]
-        # vLLM gives every device at least one key/value head: with more devices than KV heads they are replicated.
         kv_token = 2 * L * max(v["kv_heads"], n) * v["head_dim"] * CHOICES["kv_format"]["options"][v["kv_format"]]["bytes"]
         kv_request = kv_token * ctx
-        usable = n * v["memory"] * 1e9 * (v["usable"] / 100)
+        usable = n * v["memory"] * GIB * (v["usable"] / 100)
         concurrent = max(0, math.floor((usable - weights) / kv_request))
         bandwidth, peak = n * v["bandwidth"] * 1e9, n * v["peak"] * 1e12
         lm_head = v["vocab"] * v["hidden"] * 2   # read whole every step; the input embedding only by rows
 
         def read(tokens):   # weight bytes one step over `tokens` tokens reads
-            return (S["linear"] - S["experts"]) * bytes_weight + S["experts"] * bytes_weight * \
+            return (S["linear"] + copies - S["experts"]) * bytes_weight + S["experts"] * bytes_weight * \
                 expert_share(S, tokens) + lm_head
 
-        decode_flops = 2 * S["active"] + 4 * L * S["attn"] * ctx   # per token, at the end of a full context
+        # Per token, at the end of a full context: the weights' matrix products (the input embedding is a row
+        # lookup, not one), then the scores and weighted sum over the whole context.
+        decode_flops = 2 * (S["active"] - S["emb_in"]) + 4 * L * S["attn"] * ctx
 
         def decode(c):   # tokens/s with c requests in flight: min(bandwidth roof, compute roof)
             return min(c * bandwidth / (read(c) + c * kv_request), peak / decode_flops)
 
-        prefill_flops = 2 * S["active"] * P + 2 * L * S["attn"] * P * P   # causal: half the P × P scores
+        # The layers over P positions, the LM head at the last one only, the causal half of the P × P scores.
+        prefill_flops = 2 * (S["active"] - S["emb"]) * P + 2 * v["vocab"] * v["hidden"] + 2 * L * S["attn"] * P * P
         ttft = max(prefill_flops / peak, (read(P) + P * kv_token) / bandwidth)
         res.update({"weights": weights, "kv_token": kv_token, "kv_request": kv_request, "usable": usable})
         rates = {"concurrent": concurrent, "ttft": ttft, "prefill_rate": P / ttft, "prefill_rate_device": P / ttft / n,

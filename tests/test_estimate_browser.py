@@ -149,7 +149,9 @@ def test_published_figures_and_captions_through_the_form(server, browser, lang):
         page.select_option("#est-preset-model", "llama2-7b")
         fill(page, {"kv_format": "fp16", "context": "4096", "memory": "80", "usable": "100", "weight_format": "fp16",
                     "inf_devices": "1"})
-        assert out(page, "kv_token") == 524288 and out(page, "concurrent") == 30
+        # 80 GiB (an "80 GB" H100's HBM), all of it usable: (80 · 2³⁰ − 2 · N) / 2 GiB per 4,096-token request
+        assert out(page, "kv_token") == 524288
+        assert out(page, "concurrent") == math.floor((80 * 2**30 - 2 * 6_738_415_616) / 2**31)
         assert "512 KiB" in page.text_content('[data-out="kv_token"]')
         assert text["rate"] in page.text_content('[data-out="decode_single"]')
         # QLoRA's frozen base of Llama 2 7B: NF4 linear layers, 16-bit embeddings and LM head, 3.9 GB
@@ -192,7 +194,7 @@ def test_bad_input_shows_its_message_and_keeps_the_rest(server, browser, lang):
         page.goto(f"{base}/{LANGS[lang]['page']}", wait_until="networkidle")
         page.select_option("#est-preset-model", "llama2-70b")
         before = {k: page.input_value(f"#est-{k}") for k in ref.FIELDS}
-        for field, value in [("layers", "-4"), ("layers", "eighty"), ("pp", "3"), ("tp", "16"), ("n_params", "")]:
+        for field, value in [("layers", "-4"), ("layers", "eighty"), ("pp", "3"), ("tp", "24"), ("n_params", "")]:
             page.click(f"#est-{field}")                   # by keyboard: select all, type
             page.keyboard.press("Control+a")
             page.keyboard.press("Backspace")

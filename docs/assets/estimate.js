@@ -9,6 +9,7 @@
   if (!root) return;
   var DATA = JSON.parse(root.getAttribute("data-estimate"));
   var FIELDS = DATA.fields, CHOICES = DATA.choices, T = DATA.text;   // T: messages in the page's language
+  var GIB = 1073741824;   // device memory: the datasheets' "80 GB" of HBM is 80 GiB
   var NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
   var MODEL = ["n_params", "active", "experts", "top_k", "layers", "hidden", "heads", "head_dim", "kv_heads", "vocab",
     "tied"];
@@ -59,8 +60,9 @@
     }
     check("kv_heads", ["heads"], function () { return v.heads % v.kv_heads === 0; }, "kv_heads",
       {a: "kv_heads", b: "heads"});
-    check("tp", ["heads", "kv_heads"], function () { return v.heads % v.tp === 0 && v.kv_heads % v.tp === 0; },
-      "split", {a: "tp", b: "heads", c: "kv_heads"});
+    check("tp", ["heads", "kv_heads"], function () {
+      return v.heads % v.tp === 0 && (v.kv_heads % v.tp === 0 || v.tp % v.kv_heads === 0);
+    }, "serve_split", {a: "tp", b: "heads", c: "kv_heads"});
     check("inf_devices", ["heads", "kv_heads"], function () {
       return v.heads % v.inf_devices === 0 && (v.kv_heads % v.inf_devices === 0 || v.inf_devices % v.kv_heads === 0);
     }, "serve_split", {a: "inf_devices", b: "heads", c: "kv_heads"});
@@ -93,7 +95,17 @@
     var N = v.n_params * 1e9, E = v.experts, k = v.top_k;
     var active = E === 1 ? N : v.active * 1e9, emb = embeddingParams(v);
     return {N: N, active: active, experts: E === 1 ? 0 : (N - active) * E / (E - k), emb: emb, linear: N - emb,
-      attn: v.heads * v.head_dim, kv: v.kv_heads * v.head_dim, E: E, k: k};
+      attn: v.heads * v.head_dim, kv: v.kv_heads * v.head_dim, E: E, k: k,
+      emb_in: v.tied === "tied" ? 0 : v.vocab * v.hidden};
+  }
+  function kvCopies(v, n) {  // parameters added by replicating K/V heads over n devices (as kv_copies())
+    return v.layers * 2 * v.hidden * v.head_dim * Math.max(0, n - v.kv_heads);
+  }
+  function layerBytes(v, S) {  // bytes one layer stores per token, 16-bit (as layer_bytes())
+    var h = v.hidden, f = v.ffn, plain = v.mlp === "plain";
+    var inner = (plain ? 4 : 8) * f;
+    var mlp = S.E === 1 ? 2 * h + inner : 2 * h + S.k * (4 * h + inner);
+    return 2 * h + 4 * S.attn + 4 * S.kv + 4 * h + mlp + (plain ? 2 * h : 0);
   }
   function expertShare(S, tokens) {  // share of the expert weights a step over `tokens` tokens reads
     return S.E <= 1 ? 1 : 1 - Math.pow(1 - S.k / S.E, tokens);
@@ -137,60 +149,65 @@
       var stage = parseInt(v.zero, 10), mode = v.finetune;
       var lora = loraShapes(v, S, v.lora_targets), io = lora[0], matrices = lora[1];
       var trainable = mode === "full" ? N : L * r * io;
-      var frozen;
-      if (mode === "full") frozen = 0;
-      else if (mode === "lora") frozen = N * prec.frozen;
-      else frozen = S.linear * DATA.constants.nf4_bits.value / 8 + S.emb * prec.frozen;
+      var stageLinear = (S.linear + kvCopies(v, t)) / p, stageEmb = p === 1 ? S.emb : v.vocab * h;
+      var frozen, held;
+      if (mode === "full") { frozen = 0; held = stageLinear + stageEmb; }
+      else if (mode === "lora") { frozen = (stageLinear + stageEmb) * prec.frozen; held = trainable / p; }
+      else {
+        frozen = stageLinear * DATA.constants.nf4_bits.value / 8 + stageEmb * prec.frozen;
+        held = trainable / p;
+      }
       var stateElems;
       if (opt.factored) {
-        if (mode === "full") stateElems = L * loraShapes(v, S, "all")[0] + (v.vocab + h) * (v.tied === "tied" ? 1 : 2);
-        else stateElems = L * (io + 2 * r * matrices);
+        if (mode === "full") {
+          stateElems = (L * loraShapes(v, S, "all")[0] + (v.vocab + h) * (v.tied === "tied" ? 1 : 2)) / p;
+        } else stateElems = L * (io + 2 * r * matrices) / p;
       } else {
-        stateElems = opt.states * trainable;
+        stateElems = opt.states * held;
       }
       var stateBytes = "state_bytes" in opt ? opt.state_bytes : prec.state;
-      var split = t * p;
-      weights = (frozen + trainable * prec.weight) / split / (stage >= 3 ? dp : 1);
-      var grads = trainable * prec.grad / split / (stage >= 2 ? dp : 1);
-      var optimizer = (trainable * prec.master + stateElems * stateBytes) / split / (stage >= 1 ? dp : 1);
-      var layer = s * b * h * 34 / t;
+      weights = (frozen + held * prec.weight) / t / (stage >= 3 ? dp : 1);
+      var grads = held * prec.grad / t / (stage >= 2 ? dp : 1);
+      var optimizer = (held * prec.master + stateElems * stateBytes) / t / (stage >= 1 ? dp : 1);
+      var layer = s * b * layerBytes(v, S) / t;
       var scores = v.attention === "eager" ? 5 * a * s * s * b / t : 0;
       var stored;
       if (v.checkpointing === "none") stored = L * (layer + scores);
       else if (v.checkpointing === "selective") stored = L * layer + scores;
-      else stored = L * 2 * s * b * h + layer + scores;
+      else stored = L * 2 * s * b * h / t + layer + scores;
       var activations = stored * prec.act_factor;
       var logits = s * b * v.vocab * prec.logit_bytes / t;
       var total = weights + grads + optimizer + activations + logits;
       out.memory = {dp: dp, trainable: trainable, weights: weights, grads: grads, optimizer: optimizer,
-        activations: activations, logits: logits, total: total, capacity: v.memory * 1e9,
-        fraction: total / (v.memory * 1e9)};
+        activations: activations, logits: logits, total: total, capacity: v.memory * GIB,
+        fraction: total / (v.memory * GIB)};
     }
     if (ready.inference) {
       S = shape(v);
       var n = v.inf_devices, ctx = v.context, P = v.prompt;
       L = v.layers;
-      var formats = CHOICES.weight_format.options, res = {};
+      var formats = CHOICES.weight_format.options, res = {}, copies = kvCopies(v, n);
       Object.keys(formats).forEach(function (k) {
-        res["weights_" + k] = S.linear * linearBits(formats[k], v) / 8 + S.emb * 2;
+        res["weights_" + k] = (S.linear + copies) * linearBits(formats[k], v) / 8 + S.emb * 2;
       });
       var bytesWeight = linearBits(formats[v.weight_format], v) / 8;
       weights = res["weights_" + v.weight_format];
       var kvToken = 2 * L * Math.max(v.kv_heads, n) * v.head_dim * CHOICES.kv_format.options[v.kv_format].bytes;
       var kvRequest = kvToken * ctx;
-      var usable = n * v.memory * 1e9 * (v.usable / 100);
+      var usable = n * v.memory * GIB * (v.usable / 100);
       var concurrent = Math.max(0, Math.floor((usable - weights) / kvRequest));
       var bandwidth = n * v.bandwidth * 1e9;
       peak = n * v.peak * 1e12;
       var lmHead = v.vocab * v.hidden * 2;
       var read = function (tokens) {
-        return (S.linear - S.experts) * bytesWeight + S.experts * bytesWeight * expertShare(S, tokens) + lmHead;
+        return (S.linear + copies - S.experts) * bytesWeight + S.experts * bytesWeight * expertShare(S, tokens) +
+          lmHead;
       };
-      var decodeFlops = 2 * S.active + 4 * L * S.attn * ctx;
+      var decodeFlops = 2 * (S.active - S.emb_in) + 4 * L * S.attn * ctx;
       var decode = function (c) {
         return Math.min(c * bandwidth / (read(c) + c * kvRequest), peak / decodeFlops);
       };
-      var prefillFlops = 2 * S.active * P + 2 * L * S.attn * P * P;
+      var prefillFlops = 2 * (S.active - S.emb) * P + 2 * v.vocab * v.hidden + 2 * L * S.attn * P * P;
       var ttft = Math.max(prefillFlops / peak, (read(P) + P * kvToken) / bandwidth);
       res.weights = weights; res.kv_token = kvToken; res.kv_request = kvRequest; res.usable = usable;
       var rates = {concurrent: concurrent, ttft: ttft, prefill_rate: P / ttft, prefill_rate_device: P / ttft / n,
