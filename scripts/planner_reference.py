@@ -31,7 +31,7 @@ NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 MICRO_BATCHES = (1, 2, 4, 8)
 INTERLEAVE = (1, 2, 4)
 RECOMPUTE = ("none", "selective", "full")
-OPT_BYTES = 28   # Adam step: read bf16 grad + fp32 master, m, v (2 + 12), write them and the bf16 weight (12 + 2)
+OPT_BYTES = 26   # Adam step: read the FP32 master, m, v (12), write them and the 16-bit weight (12 + 2); + the gradient read
 TOP = 5
 
 
@@ -159,14 +159,27 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
 
 
 MODEL = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "n_params", "experts", "top_k", "mlp", "dropout"]
-CLUSTER = ["peak", "memory", "hbm", "gpus_per_node", "nodes", "nvlink", "network"]
-TRAINING = ["global_batch", "seq", "efficiency", "usable"]
+CLUSTER = ["peak", "memory", "hbm", "gpus_per_node", "nodes", "nvlink", "network", "lat_nvlink", "lat_network"]
+TRAINING = ["global_batch", "seq", "efficiency", "usable", "grad_dtype", "reduce_dtype"]
 NEEDS = MODEL + CLUSTER + TRAINING
 
 
+def span(g: int, stride: int, G: int) -> int:
+    """Nodes a group of g ranks spans when its members sit `stride` ranks apart (rank order [TP, PP, DP], tensor
+    parallelism innermost, as Llama 3 places them): G/stride members share a node while stride < G."""
+    return min(g, math.ceil(g * stride / G))
+
+
+def ring_latency(g: int, nodes: int, lat_nvlink: float, lat_net: float) -> float:
+    """Latency of one ring reduce-scatter or all-gather over g ranks on `nodes` nodes (seconds): g − 1 steps, of
+    which nodes − 1 cross the network, as NCCL's tuning model counts them (src/graph/tuning.cc)."""
+    return (nodes - 1) * lat_net + (g - nodes) * lat_nvlink
+
+
 def evaluate(v: dict, lay: dict) -> dict:
-    """One layout: {"ok": False, "why": [reasons]} if it is impossible or does not fit, else its memory and time
-    terms. lay = {"tp", "pp", "vp", "ep", "zero", "micro_batch", "recompute"}."""
+    """One layout: {"ok": False, "why": [reasons]} if it is impossible; if it does not fit, "ok" is False with the
+    memory reason and every term (so a published layout that does not fit still shows its time); else its memory
+    and time terms. lay = {"tp", "pp", "vp", "ep", "zero", "micro_batch", "recompute"}."""
     L, h, a, s = v["layers"], v["hidden"], v["heads"], v["seq"]
     G = v["gpus_per_node"]
     n = G * v["nodes"]
@@ -202,11 +215,13 @@ def evaluate(v: dict, lay: dict) -> dict:
     Ls = Lc * vp                                  # layers of the busiest pipeline rank
     kvd = v["kv_heads"] * h / a
     dropout = v["dropout"] == "on"
+    gb = CHOICES["grad_dtype"]["options"][v["grad_dtype"]]["bytes"]      # gradient accumulation buffer
+    rb = CHOICES["reduce_dtype"]["options"][v["reduce_dtype"]]["bytes"]  # gradients on the wire
     # ---- memory per GPU (bytes), first pipeline stage (it holds the embedding and the most micro-batches)
     dense_loc = (Ls * sh["dense_layer"] + sh["emb"]) / t
     expert_loc = Ls * sh["expert_layer"] / (ep * t)
     weights = 2 * (dense_loc / (d if z >= 3 else 1) + expert_loc / (de if z >= 3 else 1))
-    grads = 2 * (dense_loc / (d if z >= 2 else 1) + expert_loc / (de if z >= 2 else 1))
+    grads = gb * (dense_loc / (d if z >= 2 else 1) + expert_loc / (de if z >= 2 else 1))
     optimizer = 12 * (dense_loc / (d if z >= 1 else 1) + expert_loc / (de if z >= 1 else 1))
     inner = CHOICES["mlp"]["options"][v["mlp"]]["act"] * v["ffn"] * (v["top_k"] if E > 1 else 1)
     per_token = 12 * h + 4 * kvd + inner + (2 * h if dropout else 0)      # bytes per token per layer, 16-bit
@@ -216,7 +231,7 @@ def evaluate(v: dict, lay: dict) -> dict:
     elif rc == "selective":
         act_layer = s * b * per_token / t
     else:
-        act_layer = 2 * s * b * h
+        act_layer = 2 * s * b * h / t                                     # the layer's input, split by SP
     if p == 1:
         inflight = L
     elif vp == 1:
@@ -231,8 +246,6 @@ def evaluate(v: dict, lay: dict) -> dict:
         work += 2 * 2 * (sh["dense_layer"] + sh["expert_layer"] / ep) / t    # two layers gathered (one prefetched)
     total = weights + grads + optimizer + activations + work
     capacity = v["memory"] * 1e9 * v["usable"] / 100
-    if total > capacity:
-        return {"ok": False, "why": [["memory", total, capacity]], "total": total, "capacity": capacity}
 
     # ---- time per step (seconds)
     peak = v["peak"] * 1e12 * v["efficiency"] / 100           # FLOP/s one GPU delivers while it computes
@@ -250,50 +263,68 @@ def evaluate(v: dict, lay: dict) -> dict:
     t_mb = compute / m
     bubble = t_mb * (p - 1) / vp
     nvlink, net = v["nvlink"] * 1e9, v["network"] * 1e9
-    # tensor parallel: 4 collectives of b·s·h 16-bit values per layer per micro-batch (6 with full recompute)
-    tp_each = 2 * (t - 1) / t * 2 * b * s * h / nvlink
+    a_nvl, a_net = v["lat_nvlink"] * 1e-6, v["lat_network"] * 1e-6
+    # tensor parallel: 4 all-reduce-equivalents of b·s·h 16-bit values per layer per micro-batch (6 with full
+    # recompute), each a reduce-scatter + all-gather of t − 1 ring steps inside the node
+    tp_each = 2 * (t - 1) / t * 2 * b * s * h / nvlink + 2 * (t - 1) * a_nvl
     tp_count = 4 + (2 if rc == "full" else 0)
     tp_time = m * Ls * tp_count * tp_each
-    # pipeline: activations forward and gradients backward at each stage boundary, v times per micro-batch
-    pp_link = nvlink if t * p <= G else net
-    pp_time = m * 2 * vp * (2 * b * s * h / t) / pp_link if p > 1 else 0
-    # data parallel over the network unless the whole replica group sits in one node
-    dp_link = nvlink if n <= G else net
-    grad_bytes = 2 * (dense_loc + expert_loc)
+    # rank order [TP, PP, DP]: a pipeline's stages sit t ranks apart, a data-parallel group's members t·p apart,
+    # an expert group is a subset of the data-parallel group
+    pp_cross = t * p > G
+    pp_link, pp_lat = (net, a_net) if pp_cross else (nvlink, a_nvl)
+    pp_time = m * 2 * vp * ((2 * b * s * h / t) / pp_link + pp_lat) if p > 1 else 0
+    dp_nodes = span(d, t * p, G)
+    dp_link = net if dp_nodes > 1 else nvlink
+    lat = Ls * ring_latency(d, dp_nodes, a_nvl, a_net)    # one collective per layer (bucket), all layers
+    params_loc = dense_loc + expert_loc
     ring = (d - 1) / d
-    window_bwd = t_mb * 2 / 3                                 # backward of the last micro-batch
-    if z <= 2:
-        rs = ring * grad_bytes / dp_link                      # reduce-scatter half of the all-reduce
-        ag = ring * grad_bytes / dp_link                      # all-gather half (after the step with ZeRO 1/2)
-        if z == 0:
-            dp_comm = rs + ag
-            dp_exposed = max(0, dp_comm - window_bwd)
-        else:
-            dp_comm = rs + ag
-            dp_exposed = max(0, rs - window_bwd) + max(0, ag - t_mb / 3)
-    else:
-        per_mb = 3 * ring * grad_bytes / dp_link              # all-gather forward, all-gather backward, reduce-scatter
+    window_bwd = t_mb * 2 / 3                                 # backward of one micro-batch
+    if z == 0:   # all-reduce of the accumulated gradients, once per step, behind the last backward
+        dp_comm = 2 * ring * rb * params_loc / dp_link + 2 * lat
+        dp_exposed = max(0, dp_comm - window_bwd)
+    elif z == 1:  # reduce-scatter once per step; all-gather of the updated 16-bit weights behind the first forward
+        rs = ring * rb * params_loc / dp_link + lat
+        ag = ring * 2 * params_loc / dp_link + lat
+        dp_comm = rs + ag
+        dp_exposed = max(0, rs - window_bwd) + max(0, ag - t_mb / 3)
+    elif z == 2:  # sharded gradients: a reduce-scatter after every micro-batch's backward (DeepSpeed #2252); it
+        # runs on while the next micro-batch computes, except after the last one, which only its backward hides
+        rs = ring * rb * params_loc / dp_link + lat
+        ag = ring * 2 * params_loc / dp_link + lat
+        dp_comm = m * rs + ag
+        dp_exposed = (m - 1) * max(0, rs - t_mb) + max(0, rs - window_bwd) + max(0, ag - t_mb / 3)
+    else:         # ZeRO-3: all-gather before forward and backward, reduce-scatter, every micro-batch
+        per_mb = ring * (2 + 2 + rb) * params_loc / dp_link + 3 * lat
         dp_comm = m * per_mb
         dp_exposed = m * max(0, per_mb - t_mb)
-    # expert parallel: 2 all-to-alls forward, 2 backward per MoE layer per micro-batch
-    ep_link = nvlink if ep * t <= G else net
-    ep_time = m * Ls * 4 * (ep - 1) / ep * 2 * b * s * v["top_k"] * h / t / ep_link if ep > 1 else 0
+    # expert parallel: 2 all-to-alls forward, 2 backward per MoE layer per micro-batch (2 more with full recompute,
+    # whose forward dispatches again)
+    ep_cross = span(ep, t * p, G) > 1
+    ep_link, ep_lat = (net, a_net) if ep_cross else (nvlink, a_nvl)
+    ep_count = 4 + (2 if rc == "full" else 0)
+    ep_time = m * Ls * ep_count * ((ep - 1) / ep * 2 * b * s * v["top_k"] * h / t / ep_link + (ep - 1) * ep_lat) \
+        if ep > 1 else 0
     opt_params = dense_loc / (d if z >= 1 else 1) + expert_loc / (de if z >= 1 else 1)
-    opt_time = OPT_BYTES * opt_params / (v["hbm"] * 1e9)
+    opt_time = (OPT_BYTES + gb) * opt_params / (v["hbm"] * 1e9)
     step = compute + bubble + tp_time + pp_time + dp_exposed + ep_time + opt_time
     # conditions shown on the page
     threshold = ring * peak / dp_link                          # tokens per micro-batch that hide DP traffic
     tp_ratio = tp_count * tp_each / (b * s * (3 * 2 * sh["active_layer"] + 3 * 4 * s * h + (extra / L)) / t / peak) \
         if t > 1 else 0
-    return {"ok": True, "d": d, "m": m, "weights": weights, "grads": grads, "optimizer": optimizer,
-            "activations": activations, "work": work, "total": total, "capacity": capacity,
-            "headroom": capacity - total, "inflight": inflight, "act_layer": act_layer,
-            "f_model": f_model, "f_hw": f_hw, "compute": compute, "imbalance": imbalance, "t_mb": t_mb,
-            "bubble": bubble, "bubble_fraction": bubble / (compute + bubble), "t_tp": tp_time, "tp_ratio": tp_ratio,
-            "t_pp": pp_time, "dp_comm": dp_comm, "t_dp": dp_exposed, "dp_threshold": threshold, "t_ep": ep_time,
-            "t_opt": opt_time, "step": step, "tokens_per_s": tokens / step,
-            "mfu": tokens * f_model / (step * n * v["peak"] * 1e12),
-            "tflops_hw": tokens * f_hw / (step * n) / 1e12, "days_per_t": 1e12 / (tokens / step) / 86400}
+    fits = total <= capacity
+    out = {"ok": fits, "d": d, "m": m, "weights": weights, "grads": grads, "optimizer": optimizer,
+           "activations": activations, "work": work, "total": total, "capacity": capacity,
+           "headroom": capacity - total, "inflight": inflight, "act_layer": act_layer,
+           "f_model": f_model, "f_hw": f_hw, "compute": compute, "imbalance": imbalance, "t_mb": t_mb,
+           "bubble": bubble, "bubble_fraction": bubble / (compute + bubble), "t_tp": tp_time, "tp_ratio": tp_ratio,
+           "t_pp": pp_time, "dp_nodes": dp_nodes, "dp_comm": dp_comm, "t_dp": dp_exposed, "dp_threshold": threshold,
+           "t_ep": ep_time, "t_opt": opt_time, "step": step, "tokens_per_s": tokens / step,
+           "mfu": tokens * f_model / (step * n * v["peak"] * 1e12),
+           "tflops_hw": tokens * f_hw / (step * n) / 1e12, "days_per_t": 1e12 / (tokens / step) / 86400}
+    if not fits:
+        out["why"] = [["memory", total, capacity]]
+    return out
 
 
 def layouts(v: dict):
@@ -337,9 +368,11 @@ def plan(v: dict) -> dict | None:
 
 
 def published(run_id: str, efficiency: float | None = None) -> dict:
-    """A published run through the planner: the paper's model, cluster, batch and the layout it states; what it
-    leaves unstated ("free" in scripts/planner.json: micro-batch, interleaving) is the planner's fastest choice
-    that fits. Returns the values, the layout's result (or why it is infeasible) and the ratio to the paper."""
+    """A published run through the planner: the paper's model, cluster, batch and the layout it states. What the
+    paper leaves open ("free" in scripts/planner.json, each with the values to try) is not filled with the
+    planner's best pick: every combination is evaluated and the prediction is the range over those that fit in
+    memory (over all of them, flagged, when none fits). "shown" is the first fitting combination in the order
+    listed (the one the page's form opens with). Returns the values, the range, the ratios to the paper."""
     r = DATA["runs"][run_id]
     raw = defaults()
     for src in (DATA["models"][r["model"]]["values"], DATA["accelerators"][r["accelerator"]]["values"], r["values"]):
@@ -348,12 +381,27 @@ def published(run_id: str, efficiency: float | None = None) -> dict:
         raw["efficiency"] = str(efficiency)
     values, errors = validate(raw)
     fixed = {k: (r["values"][k] if k == "recompute" else int(r["values"][k])) for k in LAYOUT_KEYS if k in r["values"]}
-    _, fits = ranked(values)
-    match = [x for x in fits if all(x["layout"][k] == fixed[k] for k in fixed)]
-    best = match[0] if match else None
-    got = best[r["published"]["metric"]] if best else None
-    return {"values": values, "errors": errors, "fixed": fixed, "best": best, "predicted": got,
-            "published": r["published"]["value"], "ratio": got / r["published"]["value"] if best else None}
+    free = r.get("free", {})
+    combos = [{}]
+    for k, options in free.items():
+        combos = [{**c, k: x} for c in combos for x in options]
+    tried = []
+    for c in combos:
+        lay = {"vp": 1, **fixed, **c}
+        res = evaluate(values, lay)
+        if "step" in res:                          # possible (it may still not fit in memory)
+            tried.append({"layout": lay, **res})
+    fitting = [x for x in tried if x["ok"]]
+    pool = fitting or tried
+    metric, paper = r["published"]["metric"], r["published"]["value"]
+    got = [x[metric] for x in pool]
+    lo, hi = (min(got), max(got)) if got else (None, None)
+    shown = pool[0] if pool else None
+    return {"values": values, "errors": errors, "fixed": fixed, "tried": tried, "fits": bool(fitting),
+            "shown": shown, "best": shown, "predicted": shown[metric] if shown else None, "lo": lo, "hi": hi,
+            "published": paper, "ratio": shown[metric] / paper if shown else None,
+            "ratio_lo": lo / paper if got else None, "ratio_hi": hi / paper if got else None,
+            "band": r["published"]["band"]}
 
 
 LAYOUT_KEYS = ("tp", "pp", "vp", "ep", "zero", "micro_batch", "recompute")

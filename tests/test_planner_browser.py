@@ -32,7 +32,9 @@ def grid() -> list[dict[str, str]]:
                 raw.update({k: str(x) for k, x in ref.DATA["models"][model]["values"].items()})
                 raw.update({k: str(x) for k, x in ref.DATA["accelerators"][acc]["values"].items()})
                 raw.update(gpus_per_node=str(g), nodes=str(nodes), seq=str(s), global_batch=str(s * seqs),
-                           efficiency=str(40 + i % 30), usable=str(85 + i % 15))
+                           efficiency=str(40 + i % 30), usable=str(85 + i % 15),
+                           grad_dtype=["fp32", "bf16"][i % 2], reduce_dtype=["fp32", "bf16"][(i // 2) % 2],
+                           lat_network=str([14, 0, 30][i % 3]))
                 if i % 3 == 0:
                     raw.update(tp="4", pp="2", vp=str(1 + i % 2), ep="1", micro_batch="1", zero=str(i % 3),
                                recompute=["none", "selective", "full"][i % 3])
@@ -40,7 +42,9 @@ def grid() -> list[dict[str, str]]:
     for bad in [{"layers": "-1"}, {"hidden": "12288.5"}, {"n_params": "abc"}, {"global_batch": ""},
                 {"efficiency": "150"}, {"heads": "7"}, {"kv_heads": "5"}, {"seq": "1000"}, {"top_k": "3"},
                 {"n_params": "0.1"}, {"tp": "3", "pp": "1", "vp": "1", "ep": "1", "micro_batch": "1"},
-                {"tp": "8", "pp": "12", "vp": "1", "ep": "1", "micro_batch": "64"}, {"nodes": "1e9"}]:
+                {"tp": "8", "pp": "12", "vp": "1", "ep": "1", "micro_batch": "64"}, {"nodes": "1e9"},
+                {"lat_network": "-1"}, {"tp": "1", "pp": "1", "vp": "1", "ep": "1", "micro_batch": "8",
+                                        "zero": "0", "recompute": "none"}]:
         raw = ref.defaults()
         raw.update(bad)
         cases.append(raw)

@@ -11,11 +11,11 @@
   var FIELDS = DATA.fields, CHOICES = DATA.choices, T = DATA.text;
   var NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
   var MICRO_BATCHES = [1, 2, 4, 8], INTERLEAVE = [1, 2, 4], RECOMPUTE = ["none", "selective", "full"];
-  var OPT_BYTES = 28, TOP = 5;
+  var OPT_BYTES = 26, TOP = 5;
   var LAYOUT_KEYS = ["tp", "pp", "vp", "ep", "zero", "micro_batch", "recompute"];
   var NEEDS = ["layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "n_params", "experts", "top_k", "mlp",
-    "dropout", "peak", "memory", "hbm", "gpus_per_node", "nodes", "nvlink", "network", "global_batch", "seq",
-    "efficiency", "usable"];
+    "dropout", "peak", "memory", "hbm", "gpus_per_node", "nodes", "nvlink", "network", "lat_nvlink", "lat_network",
+    "global_batch", "seq", "efficiency", "usable", "grad_dtype", "reduce_dtype"];
 
   var WHOLE = new Intl.NumberFormat("en-US"), SIX = new Intl.NumberFormat("en-US", {maximumFractionDigits: 6});
   function fmt(x) { return Number.isInteger(x) ? WHOLE.format(x) : SIX.format(x); }
@@ -79,6 +79,9 @@
     return {values: values, errors: errors};
   }
 
+  function span(g, stride, G) { return Math.min(g, Math.ceil(g * stride / G)); }
+  function ringLatency(g, nodes, latNvlink, latNet) { return (nodes - 1) * latNet + (g - nodes) * latNvlink; }
+
   function evaluate(v, lay) {
     var L = v.layers, h = v.hidden, a = v.heads, s = v.seq;
     var G = v.gpus_per_node;
@@ -105,10 +108,12 @@
     var Ls = Lc * vp;
     var kvd = v.kv_heads * h / a;
     var dropout = v.dropout === "on";
+    var gb = CHOICES.grad_dtype.options[v.grad_dtype].bytes;
+    var rb = CHOICES.reduce_dtype.options[v.reduce_dtype].bytes;
     var denseLoc = (Ls * sh.dense_layer + sh.emb) / t;
     var expertLoc = Ls * sh.expert_layer / (ep * t);
     var weights = 2 * (denseLoc / (z >= 3 ? d : 1) + expertLoc / (z >= 3 ? de : 1));
-    var grads = 2 * (denseLoc / (z >= 2 ? d : 1) + expertLoc / (z >= 2 ? de : 1));
+    var grads = gb * (denseLoc / (z >= 2 ? d : 1) + expertLoc / (z >= 2 ? de : 1));
     var optimizer = 12 * (denseLoc / (z >= 1 ? d : 1) + expertLoc / (z >= 1 ? de : 1));
     var inner = CHOICES.mlp.options[v.mlp].act * v.ffn * (E > 1 ? v.top_k : 1);
     var perToken = 12 * h + 4 * kvd + inner + (dropout ? 2 * h : 0);
@@ -116,7 +121,7 @@
     var actLayer;
     if (rc === "none") actLayer = s * b * (perToken + core) / t;
     else if (rc === "selective") actLayer = s * b * perToken / t;
-    else actLayer = 2 * s * b * h;
+    else actLayer = 2 * s * b * h / t;
     var inflight;
     if (p === 1) inflight = L;
     else if (vp === 1) inflight = Math.min(m, p) * Ls;
@@ -127,7 +132,6 @@
     if (z === 3) work += 2 * 2 * (sh.dense_layer + sh.expert_layer / ep) / t;
     var total = weights + grads + optimizer + activations + work;
     var capacity = v.memory * 1e9 * v.usable / 100;
-    if (total > capacity) return {ok: false, why: [["memory", total, capacity]], total: total, capacity: capacity};
 
     var peak = v.peak * 1e12 * v.efficiency / 100;
     var tokens = v.global_batch;
@@ -142,48 +146,61 @@
     var tMb = compute / m;
     var bubble = tMb * (p - 1) / vp;
     var nvlink = v.nvlink * 1e9, net = v.network * 1e9;
-    var tpEach = 2 * (t - 1) / t * 2 * b * s * h / nvlink;
+    var aNvl = v.lat_nvlink * 1e-6, aNet = v.lat_network * 1e-6;
+    var tpEach = 2 * (t - 1) / t * 2 * b * s * h / nvlink + 2 * (t - 1) * aNvl;
     var tpCount = 4 + (rc === "full" ? 2 : 0);
     var tpTime = m * Ls * tpCount * tpEach;
-    var ppLink = t * p <= G ? nvlink : net;
-    var ppTime = p > 1 ? m * 2 * vp * (2 * b * s * h / t) / ppLink : 0;
-    var dpLink = n <= G ? nvlink : net;
-    var gradBytes = 2 * (denseLoc + expertLoc);
+    var ppCross = t * p > G;
+    var ppLink = ppCross ? net : nvlink, ppLat = ppCross ? aNet : aNvl;
+    var ppTime = p > 1 ? m * 2 * vp * ((2 * b * s * h / t) / ppLink + ppLat) : 0;
+    var dpNodes = span(d, t * p, G);
+    var dpLink = dpNodes > 1 ? net : nvlink;
+    var lat = Ls * ringLatency(d, dpNodes, aNvl, aNet);
+    var paramsLoc = denseLoc + expertLoc;
     var ring = (d - 1) / d;
     var windowBwd = tMb * 2 / 3;
-    var dpComm, dpExposed;
-    if (z <= 2) {
-      var rs = ring * gradBytes / dpLink;
-      var ag = ring * gradBytes / dpLink;
-      if (z === 0) {
-        dpComm = rs + ag;
-        dpExposed = Math.max(0, dpComm - windowBwd);
-      } else {
-        dpComm = rs + ag;
-        dpExposed = Math.max(0, rs - windowBwd) + Math.max(0, ag - tMb / 3);
-      }
+    var dpComm, dpExposed, rs, ag;
+    if (z === 0) {
+      dpComm = 2 * ring * rb * paramsLoc / dpLink + 2 * lat;
+      dpExposed = Math.max(0, dpComm - windowBwd);
+    } else if (z === 1) {
+      rs = ring * rb * paramsLoc / dpLink + lat;
+      ag = ring * 2 * paramsLoc / dpLink + lat;
+      dpComm = rs + ag;
+      dpExposed = Math.max(0, rs - windowBwd) + Math.max(0, ag - tMb / 3);
+    } else if (z === 2) {
+      rs = ring * rb * paramsLoc / dpLink + lat;
+      ag = ring * 2 * paramsLoc / dpLink + lat;
+      dpComm = m * rs + ag;
+      dpExposed = (m - 1) * Math.max(0, rs - tMb) + Math.max(0, rs - windowBwd) + Math.max(0, ag - tMb / 3);
     } else {
-      var perMb = 3 * ring * gradBytes / dpLink;
+      var perMb = ring * (2 + 2 + rb) * paramsLoc / dpLink + 3 * lat;
       dpComm = m * perMb;
       dpExposed = m * Math.max(0, perMb - tMb);
     }
-    var epLink = ep * t <= G ? nvlink : net;
-    var epTime = ep > 1 ? m * Ls * 4 * (ep - 1) / ep * 2 * b * s * v.top_k * h / t / epLink : 0;
+    var epCross = span(ep, t * p, G) > 1;
+    var epLink = epCross ? net : nvlink, epLat = epCross ? aNet : aNvl;
+    var epCount = 4 + (rc === "full" ? 2 : 0);
+    var epTime = ep > 1 ?
+      m * Ls * epCount * ((ep - 1) / ep * 2 * b * s * v.top_k * h / t / epLink + (ep - 1) * epLat) : 0;
     var optParams = denseLoc / (z >= 1 ? d : 1) + expertLoc / (z >= 1 ? de : 1);
-    var optTime = OPT_BYTES * optParams / (v.hbm * 1e9);
+    var optTime = (OPT_BYTES + gb) * optParams / (v.hbm * 1e9);
     var step = compute + bubble + tpTime + ppTime + dpExposed + epTime + optTime;
     var threshold = ring * peak / dpLink;
     var tpRatio = t > 1 ?
       tpCount * tpEach / (b * s * (3 * 2 * sh.active_layer + 3 * 4 * s * h + (extra / L)) / t / peak) : 0;
-    return {ok: true, d: d, m: m, weights: weights, grads: grads, optimizer: optimizer,
+    var fits = total <= capacity;
+    var out = {ok: fits, d: d, m: m, weights: weights, grads: grads, optimizer: optimizer,
       activations: activations, work: work, total: total, capacity: capacity,
       headroom: capacity - total, inflight: inflight, act_layer: actLayer,
       f_model: fModel, f_hw: fHw, compute: compute, imbalance: imbalance, t_mb: tMb,
       bubble: bubble, bubble_fraction: bubble / (compute + bubble), t_tp: tpTime, tp_ratio: tpRatio,
-      t_pp: ppTime, dp_comm: dpComm, t_dp: dpExposed, dp_threshold: threshold, t_ep: epTime,
-      t_opt: optTime, step: step, tokens_per_s: tokens / step,
+      t_pp: ppTime, dp_nodes: dpNodes, dp_comm: dpComm, t_dp: dpExposed, dp_threshold: threshold,
+      t_ep: epTime, t_opt: optTime, step: step, tokens_per_s: tokens / step,
       mfu: tokens * fModel / (step * n * v.peak * 1e12),
       tflops_hw: tokens * fHw / (step * n) / 1e12, days_per_t: 1e12 / (tokens / step) / 86400};
+    if (!fits) out.why = [["memory", total, capacity]];
+    return out;
   }
 
   function range1(k) { var r = []; for (var i = 1; i <= k; i++) r.push(i); return r; }
@@ -261,6 +278,7 @@
         var dlt = r[tm[0]] - first[tm[0]];
         if (dlt > gap) { gap = dlt; worst = tm[1]; }
       });
+      if (r.step - first.step <= 5e-4 * first.step) return tr(T.why_tie, {headroom: head});
       return tr(T.why_other, {pct: sig(100 * (r.step / first.step - 1)), term: T[worst], headroom: head});
     }
     var big = TERMS.reduce(function (acc, tm) { return r[tm[0]] > r[acc[0]] ? tm : acc; }, TERMS[0]);
@@ -341,8 +359,9 @@
     var box = document.getElementById("plan-detail");
     box.querySelectorAll("[data-out]").forEach(function (o) { o.removeAttribute("data-value"); o.textContent = "—"; });
     if (!r) { cap.textContent = ""; return; }
-    if (!r.ok) { cap.textContent = tr(T.not_feasible, {list: reasons(r.why)}); return; }
-    cap.textContent = tr(typed ? T.detail_of_typed : T.detail_of_top, {layout: layoutText(r)});
+    if (!r.ok && !("step" in r)) { cap.textContent = tr(T.not_feasible, {list: reasons(r.why)}); return; }
+    cap.textContent = r.ok ? tr(typed ? T.detail_of_typed : T.detail_of_top, {layout: layoutText(r)}) :
+      tr(T.not_fit_terms, {layout: layoutText(r), list: reasons(r.why)});
     box.querySelectorAll("[data-out]").forEach(function (o) {
       var k = o.getAttribute("data-out"), f = o.getAttribute("data-format"), x = r[k];
       if (!(k in r)) return;
@@ -386,13 +405,7 @@
     setValues(DATA.accelerators[r.accelerator].values);
     LAYOUT_KEYS.forEach(function (k) { if (FIELDS[k]) input(k).value = ""; });
     setValues(r.values);
-    var checked = validate(readRaw());
-    var fits = ranked(checked.values).fits.filter(function (x) {
-      return Object.keys(r.values).every(function (k) {
-        return LAYOUT_KEYS.indexOf(k) < 0 || String(x.layout[k]) === String(r.values[k]);
-      });
-    });
-    if (fits.length) setValues({vp: fits[0].layout.vp, micro_batch: fits[0].layout.micro_batch});
+    if (r.shown) setValues(r.shown);   // the paper's open choices: the first combination listed (scripts/planner.json)
   }
 
   function update(fromUser) {

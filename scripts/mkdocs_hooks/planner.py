@@ -90,15 +90,27 @@ def _published(data: dict) -> str:
         metric = r["published"]["metric"]
         show = (lambda x: ref.tr(T["tflops"], a=f"{x:.0f}")) if metric == "tflops_hw" else \
             (lambda x: ref.tr(T["mfu_pct"], a=f"{100 * x:.0f}"))
-        got = show(c["predicted"]) if c["best"] else "—"
-        lay = c["best"]["layout"] if c["best"] else {}
-        layout = ref.tr(T["layout_fmt"], t=lay.get("tp"), p=lay.get("pp"), d=int(c["best"]["d"]) if c["best"] else "",
+        got = "—"
+        if c["shown"]:
+            got = show(c["lo"]) if f"{c['lo']:.3g}" == f"{c['hi']:.3g}" else \
+                ref.tr(T["range"], lo=show(c["lo"]), hi=show(c["hi"]))
+            got += " " + ref.tr(T["ratio"], lo=f"{c['ratio_lo']:.2f}", hi=f"{c['ratio_hi']:.2f}") \
+                if f"{c['ratio_lo']:.2f}" != f"{c['ratio_hi']:.2f}" else " " + ref.tr(T["ratio1"], a=f"{c['ratio_lo']:.2f}")
+        lay = c["shown"]["layout"] if c["shown"] else {}
+        layout = ref.tr(T["layout_fmt"], t=lay.get("tp"), p=lay.get("pp"), d=int(c["shown"]["d"]) if c["shown"] else "",
                         v=f' v={lay["vp"]}' if lay.get("vp", 1) > 1 else "", e="", z=lay.get("zero"),
                         b=lay.get("micro_batch"), rc=T["rc_" + lay["recompute"]]) if lay else ""
+        if c["shown"]:
+            need = min(x["total"] for x in c["tried"])
+            memory = ref.tr(T["fits_in"], a=f"{c['shown']['total'] / 1e9:.1f}", b=f"{c['shown']['capacity'] / 1e9:.0f}") \
+                if c["fits"] else ref.tr(T["no_fit"], a=f"{need / 1e9:.1f}", b=f"{c['shown']['capacity'] / 1e9:.0f}")
+        else:
+            memory = ""
         refs = T["source_sep"].join(f'<a href="{e(s["url"])}">{e(s["text"])}</a>' for s in r["sources"])
-        rows.append(f'<tr data-run="{e(rid)}" data-predicted="{c["predicted"]!r}"><td>{e(r["label"])}<br>{refs}</td>'
-                    f'<td>{e(show(r["published"]["value"]))}</td><td>{e(got)}<br><small>{e(layout)}</small></td>'
-                    f'<td>{e(r["assumed"])}</td></tr>')
+        rows.append(f'<tr data-run="{e(rid)}" data-predicted="{c["predicted"]!r}" data-lo="{c["lo"]!r}" '
+                    f'data-hi="{c["hi"]!r}" data-fits="{str(c["fits"]).lower()}"><td>{e(r["label"])}<br>{refs}</td>'
+                    f'<td>{e(show(r["published"]["value"]))}</td><td>{e(got)}<br><small>{e(layout)}</small>'
+                    f'<br><small>{e(memory)}</small></td><td>{e(r["assumed"])}</td></tr>')
     return _table(T["published_label"], [T["col_run"], T["col_published"], T["col_planner"], T["col_assumed"]],
                   "".join(rows))
 
@@ -151,7 +163,8 @@ def on_page_content(html_content, page, config, files):
                  "text": data["text"],
                  "models": {k: {"values": x["values"]} for k, x in data["models"].items()},
                  "accelerators": {k: {"values": x["values"]} for k, x in data["accelerators"].items()},
-                 "runs": {k: {"values": x["values"], "model": x["model"], "accelerator": x["accelerator"]}
+                 "runs": {k: {"values": x["values"], "model": x["model"], "accelerator": x["accelerator"],
+                              "shown": (ref.published(k)["shown"] or {}).get("layout")}
                           for k, x in data["runs"].items()}}
     blob = e(json.dumps(page_data, ensure_ascii=False, separators=(",", ":")), quote=True)
     script = get_relative_url("assets/planner.js", page.file.url)
