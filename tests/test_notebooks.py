@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import nbformat
+import psutil
 import pytest
 from conftest import BANNED_APIS, NOTEBOOKS, ROOT, nb_id
 from execute_notebooks import (NONDETERMINISTIC, NotebookFailed, digest_problems, execute, hardware, output_differences,
@@ -19,6 +20,16 @@ BUDGET_S = 180  # per notebook from scratch; the goal is 90 s on an idle 2-core 
 
 def _allowed(text: str) -> bool:
     return all(any(re.search(p, line) for p, _ in STDERR_ALLOWLIST) for line in text.splitlines() if line.strip())
+
+
+def _model_servers() -> set[int]:
+    """PIDs of `transformers serve` processes (the serving notebook starts one and must stop it on every path)."""
+    found = set()
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if "serve" in cmd and any("transformers" in a for a in cmd):
+            found.add(p.pid)
+    return found
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=nb_id)
@@ -105,10 +116,14 @@ def test_nondeterministic_tag_is_rare(notebook):
 def test_notebook_executes_from_scratch(path, record_property):
     """Runs in a fresh kernel without writing back; every deterministic cell must print what is committed."""
     before = path.read_bytes()
+    servers_before = _model_servers()
     try:
         fresh, seconds = execute(path, timeout=BUDGET_S)
     except NotebookFailed as err:
         pytest.fail(f"{path.name} failed at cell {err.cell_number} ({err.first_line!r}):\n{err.detail[-3000:]}")
+    finally:
+        left = _model_servers() - servers_before
+        assert not left, f"{path.name} left model servers running after its kernel stopped: pids {sorted(left)}"
     assert path.read_bytes() == before
     record_property("seconds", round(seconds, 1))
     print(f"\n{path.name}: executed from scratch in {seconds:.1f} s")
