@@ -1,9 +1,11 @@
 """The autocast dtype choice of the mixed-precision chapter and the AMP notebook, on the GPUs readers use.
 
 Both define one function, `amp_dtype_for(device)`. The tests take it from the chapter's runnable code and from
-the notebook's setup cell (asserting the two are the same function), exec it, and run it against a CPU and against
-GPUs of compute capability 6.0 (P100), 7.0 (V100), 7.5 (T4), 8.0 (A100) and 9.0 (H100). There is no GPU here:
-monkeypatched `torch.cuda` functions stand in for one (see `stub_gpu`).
+the notebook's setup cell (asserting the two are the same function), exec it, and run it against GPUs of compute
+capability 6.0 (P100), 7.0 (V100), 7.5 (T4), 8.0 (A100) and 9.0 (H100), and against CPUs with and without BF16
+instructions (AMX, AVX512-BF16, AVX-512 without BF16, AVX2 only, an Arm CPU). There is no GPU here, and only one
+kind of CPU: monkeypatched `torch.cuda` functions and `torch.cpu.get_capabilities` stand in for the others (see
+`stub_gpu` and `stub_cpu`).
 """
 
 from __future__ import annotations
@@ -128,10 +130,57 @@ def test_default_is_bf16_supported_says_yes_on_pre_ampere(monkeypatch, capabilit
     assert not torch.cuda.is_bf16_supported(including_emulation=False)
 
 
-def test_cpu_gets_bf16_without_touching_cuda(amp_dtype_for, monkeypatch):
+def stub_cpu(monkeypatch, **flags):
+    """Stub, not a CPU: torch.cpu.get_capabilities() reports these flags (all others absent), and any CUDA
+    query fails, because choosing for a CPU must not touch a GPU."""
     def no_cuda(*args, **kwargs):
         raise AssertionError("amp_dtype_for('cpu') must not query a CUDA device")
     monkeypatch.setattr(torch.cuda, "get_device_capability", no_cuda)
     monkeypatch.setattr(torch.cuda, "get_device_properties", no_cuda)
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"architecture": "x86_64", **flags})
+
+
+AVX512 = dict(avx2=True, avx512_f=True, avx512_bw=True, avx512_vl=True, avx512_dq=True)
+CPUS = [("Sapphire Rapids (AMX)", dict(AVX512, avx512_bf16=True, amx_tile=True, amx_bf16=True), torch.bfloat16),
+        ("Zen 4 (AVX512-BF16)", dict(AVX512, avx512_bf16=True), torch.bfloat16),
+        ("Cascade Lake (AVX-512, no BF16)", AVX512, torch.float32),
+        ("Zen 3 laptop (AVX2 only)", dict(avx2=True), torch.float32),
+        ("Arm with bf16 (not recognised)", dict(architecture="arm64", neon=True, bf16=True), torch.float32)]
+
+
+@pytest.mark.parametrize("flags, expected", [c[1:] for c in CPUS], ids=[c[0] for c in CPUS])
+def test_cpu_gets_bf16_only_with_bf16_instructions(amp_dtype_for, monkeypatch, flags, expected):
+    stub_cpu(monkeypatch, **flags)
     dtype, why = amp_dtype_for("cpu")
-    assert dtype == torch.bfloat16 and why.startswith("CPU") and "GradScaler" not in why
+    assert dtype == expected
+    assert why.startswith("CPU") and "GradScaler" not in why               # a CPU never needs a scaler
+    if dtype == torch.float32:
+        assert "autocast off" in why                                     # the reason says what to do
+
+
+def test_this_cpu_agrees_with_pytorchs_own_check(amp_dtype_for):
+    """On the machine running the tests: BF16 exactly when PyTorch's own flags report BF16 instructions."""
+    dtype, _ = amp_dtype_for("cpu")
+    native = torch.cpu._is_avx512_bf16_supported() or bool(torch.cpu.get_capabilities().get("amx_bf16"))
+    assert (dtype == torch.bfloat16) == native
+
+
+def test_float32_choice_switches_autocast_off():
+    """Where amp_dtype_for answers float32, the chapter's loops must disable autocast rather than ask it for
+    float32 (which CPU autocast refuses with a warning): every torch.autocast given amp_dtype takes `enabled=`."""
+    seen = 0
+    for code in _chapter_blocks():
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in ("torch.autocast", "torch.amp.autocast"):
+                kw = {k.arg: k.value for k in node.keywords}
+                if "dtype" in kw and ast.unparse(kw["dtype"]) == "amp_dtype":
+                    assert "enabled" in kw, f"{ast.unparse(node)} runs autocast even where FP32 was chosen"
+                    seen += 1
+    assert seen >= 2
+
+
+def test_notebook_demonstrates_bf16_where_fp32_was_chosen():
+    """The notebook shows autocast at work everywhere: RUN_DTYPE is amp_dtype_for's answer, or bfloat16 where
+    that answer is FP32 (a CPU without BF16 units), and the setup cell prints both."""
+    runs = [ast.unparse(v) for code in _code_cells() for _, v in _dtype_assignments(code, {"RUN_DTYPE"})]
+    assert runs == ["torch.bfloat16 if AMP_DTYPE == torch.float32 else AMP_DTYPE"], runs
