@@ -47,11 +47,40 @@ def test_figure_renders_as_labelled_wellformed_svg(fid, lang):
         assert "nan" not in s.split() and "inf" not in s.split(), f"{fid}: {s!r}"
     if lang == "zh":
         assert re.search(r"[\u4e00-\u9fff]", caption), f"{fid}: the Chinese caption is not Chinese"
+    w, h = (float(x) for x in root.get("viewBox").split()[2:])
     for el in root.iter():   # nothing drawn outside the viewBox (a label cut off on a narrow screen)
-        w, h = (float(x) for x in root.get("viewBox").split()[2:])
         for attr, limit in (("x", w), ("x1", w), ("x2", w), ("cx", w), ("y", h), ("y1", h), ("y2", h), ("cy", h)):
             if el.get(attr) is not None and el.tag != f"{SVG_NS}svg":
                 assert -1 <= float(el.get(attr)) <= limit + 1, f"{fid}: {el.tag} {attr}={el.get(attr)} outside"
+    for lo, hi, (top, bottom), s in _text_boxes(root):   # ... including the extent of each label, not only its anchor
+        assert lo >= -1 and hi <= w + 1 and top >= -1 and bottom <= h + 1, \
+            f"{fid} ({lang}): label {s!r} spans x {lo:.0f}..{hi:.0f}, y {top:.0f}..{bottom:.0f} outside 0..{w:g} × 0..{h:g}"
+    for t in root.iter(f"{SVG_NS}text"):   # legible on a phone: ≥ 11 CSS px in a 358 px column (390 px screen)
+        px = float(t.get("font-size")) * min(PHONE_COLUMN, figures.G.max_width) / w
+        assert px >= MIN_PX, f"{fid} ({lang}): {t.text!r} renders at {px:.1f} px on a phone"
+
+
+PHONE_COLUMN, MIN_PX = 358, 11     # Material's content column at a 390 px viewport; the smallest legible label
+
+
+def _text_boxes(root):
+    """(left, right, (top, bottom), text) of every label, its width estimated as figures.text_width (characters ×
+    font size) from its anchor; rotated labels (−90°) run upwards from their anchor."""
+    for t in root.iter(f"{SVG_NS}text"):
+        s, size = t.text or "", float(t.get("font-size"))
+        x, y, wd = float(t.get("x")), float(t.get("y")), figures.text_width(t.text or "", size)
+        shift = {"start": 0, "middle": wd / 2, "end": wd}[t.get("text-anchor", "start")]
+        if t.get("transform"):
+            yield x - size, x, (y - wd + shift, y + shift), s
+        else:
+            yield x - shift, x - shift + wd, (y - size, y), s
+
+
+def test_the_extent_check_would_catch_a_long_label():
+    svg = ET.fromstring(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50"><text x="90" y="20" '
+                        f'font-size="14" text-anchor="start">a long label</text></svg>')
+    (lo, hi, _, _), = _text_boxes(svg)
+    assert lo == 90 and hi > 100
 
 
 def test_strings_exist_in_both_languages_with_the_same_keys():
@@ -112,22 +141,69 @@ def test_inputs_are_enforced():
         inputs["cited.gpt3_params_b"]
 
 
-@pytest.mark.parametrize("fid", [f for f in figures.FIGURES if figures.FIGURES[f].inputs])
+def _svg_and_caption(html: str) -> tuple[str, str]:
+    return (re.search(r"<svg .*?</svg>", html, re.S).group(0),
+            re.search(r"<figcaption>(.*?)</figcaption>", html, re.S).group(1))
+
+
+@pytest.mark.parametrize("fid", [f for f in figures.FIGURES
+                                 if figures.FIGURES[f].inputs or figures.FIGURES[f].caption_inputs])
 def test_declared_inputs_exist_and_each_one_changes_the_drawing(fid):
+    """A drawing input must change the SVG itself (a value only the caption quotes is declared as caption=, and
+    must change the caption); a perturbation that breaks the figure fails rather than being skipped."""
     fig = figures.FIGURES[fid]
-    base = figures.render(fid, "en", VALUES, TEXT)
-    for name in fig.inputs:
+    base_svg, base_cap = _svg_and_caption(figures.render(fid, "en", VALUES, TEXT))
+    for name, part in [(n, 0) for n in fig.inputs] + [(n, 1) for n in fig.caption_inputs]:
         nb, key = name.split(".", 1)
         assert nb in VALUES and key in VALUES[nb], f"{fid}: declared input {name} is not a recorded/cited value"
         value = VALUES[nb][key]
         assert isinstance(value, (int, float)) and not isinstance(value, bool), f"{fid}: {name} = {value!r}"
         changed = copy.deepcopy(VALUES)
         changed[nb][key] = type(value)(value * 1.37 + (1 if isinstance(value, int) else 0))
-        try:
-            other = figures.render(fid, "en", changed, TEXT)
-        except (ValueError, ZeroDivisionError, StopIteration, RuntimeError):
-            continue   # the drawing depends on it so much that an arbitrary value breaks it
-        assert other != base, f"{fid}: declares {name} but does not change when it changes"
+        other = _svg_and_caption(figures.render(fid, "en", changed, TEXT))
+        kind = ("the drawing (SVG)", "the caption")[part]
+        assert other[part] != (base_svg, base_cap)[part], f"{fid}: declares {name} but {kind} does not change with it"
+    assert not set(fig.inputs) & set(fig.caption_inputs), f"{fid}: an input declared twice"
+
+
+def test_a_missing_recorded_value_is_named():
+    values = copy.deepcopy(VALUES)
+    del values["inference_cost"]["lat_b2_ms"]
+    with pytest.raises(KeyError, match=r"inference_cost\.lat_b2_ms.*notebooks/inference_cost\.ipynb"):
+        figures.render("latency-batch", "en", values, TEXT)
+
+
+# ------------------------------------------------------------------------------------------------- typed numbers
+# Tokens in figures_text.json / figures.js that contain digits but are names, not quantities.
+NAMES = re.compile(r"A100 80GB|FP(8|16|32)|BF16|TF32|E4M3|E5M2|int[48]|NF4|2:4|6·N·D|1F1B|[AHB]\d{3}|T4|Llama [23]|GPT-3|"
+                   r"(Llama 2 |Llama 3 |GPT-3 )?\d+B\b|ZeRO-[0-3](/[0-3])*|[-–][123]\b|(stages?|阶段) [0-3]"
+                   r"( (to|and|到|和) [0-3])?|以 2 为底|"
+                   r"2\(N−1\)(/N)?|\(p−1\)/\(m\+p−1\)|log₂|(4|8|16)[ -]?(bit|位)|2048³|b(1|64)\b|"
+                   r"Bergstra & Bengio 2012|1/η|\bbatch 1\b|批大小 1|\d+ ?(B|GB) ?[^\s]*(weights|权重)|AUC|ROC|"
+                   r"[Dd]evice i holds chunk i \+ 1|设备 i 持有第 i \+ 1 块|\b(0|1)\b")
+
+
+def _typed_numbers(s: str) -> list[str]:
+    s = re.sub(r"\{[^}]*\}", "", s)      # placeholders are filled from the data
+    s = NAMES.sub("", s)
+    return re.findall(r"\d+(?:[.,]\d+)*", s)
+
+
+def test_no_number_is_typed_into_the_figure_strings_or_script():
+    typed = [(fid, lang, key, n) for fid, langs in TEXT.items() for lang, keys in langs.items()
+             for key, s in keys.items() for n in _typed_numbers(s)]
+    assert not typed, f"numbers typed into scripts/figures_text.json (figure, language, key, number): {typed}"
+    js = (ROOT / "docs/assets/figures.js").read_text()
+    code = re.sub(r"//[^\n]*", "", js)
+    literals = [float(x) for x in re.findall(r"(?<![\w.$\[])(\d+(?:\.\d+)?)(?![\w.\]])", code)]   # not t[4]
+    assert set(literals) <= {0, 1, 2, 3, 10, 12, 16, 100}, \
+        f"docs/assets/figures.js types numbers {sorted(set(literals) - {0, 1, 2, 3, 10, 12, 16, 100})} (layout " \
+        f"belongs in GEOMETRY, passed in data-strings)"
+
+
+def test_the_string_scan_would_catch_a_typed_number():
+    assert _typed_numbers("at p = 4, m = 16 ({o16} vs {g16})") == ["4", "16"]
+    assert _typed_numbers("FP8 E4M3 keeps {n} values; 1F1B") == []
 
 
 # ------------------------------------------------------------------------------------------------- contrast
@@ -182,7 +258,7 @@ def test_figure_text_colours_reach_4_5_to_1_in_light_and_dark():
     ours_light = _scheme_variables(ours, r'body, body\[data-md-color-scheme="default"\]')
     ours_dark = {**ours_light, **_scheme_variables(ours, r'body\[data-md-color-scheme="slate"\]')}
     text_classes = set(re.findall(r"\.t-(\w+) \{ fill: var\((--[\w-]+)\)", ours))
-    assert {c for c, _ in text_classes} >= {"fg", "muted", "c1", "c2", "c3"}
+    assert {c for c, _ in text_classes} >= {"fg", "muted", "c1", "c2", "c3", "c5"}
     for scheme, md, own in (("default", {**light, **indigo}, ours_light), ("slate", {**light, **dark, **indigo},
                                                                              ours_dark)):
         bg = _parse_colour(md["--md-default-bg-color"], hue)
@@ -192,6 +268,36 @@ def test_figure_text_colours_reach_4_5_to_1_in_light_and_dark():
                 value = own.get(m.group(1)) or md[m.group(1)]
             ratio = _contrast(_parse_colour(value, hue), bg)
             assert ratio >= 4.5, f".t-{cls} in {scheme}: {value} has contrast {ratio:.2f}:1"
+
+
+def test_figure_mark_colours_reach_3_to_1_and_nothing_is_translucent():
+    """WCAG 1.4.11: bars, lines, outlines and dots that carry meaning reach 3:1 against the page in both schemes
+    (the grid lines are the only decoration), and no figure uses a translucent fill, so a legend swatch drawn with
+    the mark's class looks like the mark."""
+    material = _material_css()
+    hue = float(re.search(r"--md-hue:\s*([\d.]+)deg", material).group(1))
+    light = _scheme_variables(material, r":root,\[data-md-color-scheme=default\]")
+    dark = _scheme_variables(material, r"\[data-md-color-scheme=slate\]")
+    indigo = _scheme_variables(material, r"\[data-md-color-primary=indigo\]")
+    ours = (ROOT / "docs/assets/figures.css").read_text()
+    assert "opacity" not in ours, "a translucent fill in figures.css"
+    ours_light = _scheme_variables(ours, r'body, body\[data-md-color-scheme="default"\]')
+    ours_dark = {**ours_light, **_scheme_variables(ours, r'body\[data-md-color-scheme="slate"\]')}
+    marks = {(c, v) for c, v in re.findall(r"\.[sk]-(\w+) \{ (?:fill|stroke): var\((--[\w-]+)\)", ours) if c != "grid"}
+    assert {c for c, _ in marks} >= {"fg", "c1", "c2", "c3", "c4", "c5"}
+    for scheme, md, own in (("default", {**light, **indigo}, ours_light),
+                            ("slate", {**light, **dark, **indigo}, ours_dark)):
+        bg = _parse_colour(md["--md-default-bg-color"], hue)
+        for cls, var in marks:
+            value = own[var]
+            while (m := re.fullmatch(r"var\((--[\w-]+)\)", value.strip())):
+                value = own.get(m.group(1)) or md[m.group(1)]
+            ratio = _contrast(_parse_colour(value, hue), bg)
+            assert ratio >= 3, f"marks .s-/.k-{cls} in {scheme}: {value} has contrast {ratio:.2f}:1"
+    used = {c for fid in figures.FIGURES for c in re.findall(r'class="([^"]+)"', figures.render(fid, "en", VALUES, TEXT))}
+    assert not {c for c in used if c.startswith("f-")}, "a translucent fill class is used"
+    defined = set(re.findall(r"\.([tsk]-\w+) \{", ours))
+    assert {c for c in used if c[:2] in ("t-", "s-", "k-")} <= defined, "a figure uses a colour class figures.css lacks"
 
 
 def test_the_contrast_check_would_fail_a_pale_colour():
@@ -223,3 +329,47 @@ def test_format_ranges_match_the_formats():
         sub, norm, big = figures.format_range(*figures.DEFINITIONS["formats"][name])
         info = torch.finfo(dtype)
         assert (sub, norm, big) == (info.smallest_normal * info.eps, info.smallest_normal, info.max), name
+
+
+# ------------------------------------------------------------------------------------------------- figures.js
+def test_interactive_figures_redraw_keep_title_and_desc_and_agree_with_python(tmp_path):
+    """In Chromium: typing into the inputs redraws the SVG (a different drawing), the redrawn SVG keeps its <title>
+    and <desc> (aria-labelledby), numbers are written plainly (1,120 not 1.12e+3), and the values agree with the
+    Python formulas (zero_bytes, bubble_fraction)."""
+    import shutil
+    chromium = next((p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and Path(p).exists()),
+                    None)
+    if not chromium:
+        pytest.skip("chromium is not installed")
+    sync = pytest.importorskip("playwright.sync_api")
+    css = (ROOT / "docs/assets/figures.css").as_uri()
+    js = (ROOT / "docs/assets/figures.js").as_uri()
+    figs = "".join(figures.render(f, "en", VALUES, TEXT) for f in ("zero-memory", "pipeline-schedules"))
+    page = tmp_path / "fig.html"
+    page.write_text(f'<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="stylesheet" href="{css}">'
+                    f'</head><body>{figs}<script src="{js}"></script></body></html>', encoding="utf-8")
+    with sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        pg = b.new_page()
+        pg.goto(page.as_uri())
+        for fid, inputs in (("zero-memory", {"nd": "8", "psi": "70"}), ("pipeline-schedules", {"p": "6", "m": "5"})):
+            sel = f"#fig-{fid}"
+            before = pg.inner_html(f"{sel} .elm-fig-scroll")
+            for name, val in inputs.items():
+                pg.fill(f"{sel} input[name={name}]", val)
+                pg.dispatch_event(f"{sel} input[name={name}]", "input")
+            svg = pg.inner_html(f"{sel} .elm-fig-scroll")
+            assert svg != before, f"{fid}: the drawing did not change"
+            state = pg.evaluate(f"""(() => {{ const s = document.querySelector('{sel} svg');
+                const ids = (s.getAttribute('aria-labelledby') || '').split(' ');
+                return [ids.map(i => (s.querySelector('#' + i) || {{}}).textContent || ''),
+                        document.querySelector('{sel} output').textContent]; }})()""")
+            (title, desc), summary = state
+            assert title.strip() and desc.strip(), f"{fid}: the redrawn SVG lost its title/desc"
+            assert "e+" not in svg and "e+" not in summary, f"{fid}: exponent notation in {summary!r}"
+            if fid == "zero-memory":
+                stage0 = sum(figures.zero_bytes(0, 8)) * 70
+                assert f"ZeRO-0: {stage0:,.0f} GB" in summary, summary
+            else:
+                assert f"{figures.bubble_fraction(6, 5):.0%}" in summary, summary
+        b.close()

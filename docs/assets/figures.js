@@ -44,56 +44,86 @@
     return out;
   }
 
-  function svgEl(w, h, title) {
-    return `<svg xmlns="${NS}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(title)}" class="elm-fig-svg" style="min-width:480px">`;
+  // Layout numbers come from scripts/figures.py's GEOMETRY through data-strings (S.G), so the redrawn figure is
+  // the Python figure: same viewBox width, type sizes, margins. The SVG keeps its <title> and <desc>.
+  function svgEl(G, id, w, h, title, desc) {
+    const t = `fig-${id}-title`, d = `fig-${id}-desc`;
+    return `<svg xmlns="${NS}" viewBox="0 0 ${w} ${Math.ceil(h)}" role="img" aria-labelledby="${t} ${d}" class="elm-fig-svg" style="max-width:${G.max_width}px">` +
+      `<title id="${t}">${esc(title)}</title><desc id="${d}">${esc(desc)}</desc>`;
   }
   const rect = (x, y, w, h, cls) => `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(w, 0).toFixed(1)}" height="${h.toFixed(1)}" class="${cls}"/>`;
-  const text = (x, y, s, cls, anchor, size, bold) => `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" class="${cls}" text-anchor="${anchor || "start"}" font-size="${size || 13}"${bold ? ' font-weight="bold"' : ""}>${esc(s)}</text>`;
+  const text = (x, y, s, cls, anchor, size, bold) => `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" class="${cls}" text-anchor="${anchor || "start"}" font-size="${size}"${bold ? ' font-weight="bold"' : ""}>${esc(s)}</text>`;
+  const line = (x1, y1, x2, y2, cls) => `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" class="${cls}" stroke-width="1"/>`;
+  const textWidth = (G, s, size) => size * [...s].reduce((a, c) => a + (c.codePointAt(0) >= G.cjk ? 1 : G.char_w), 0);
+  // legend() of figures.py: swatches in rows that wrap; returns the baseline of the last row
+  function legend(G, W, items, x, y) {
+    let out = "", x0 = x;
+    for (const [cls, label] of items) {
+      const w = G.swatch + G.gap + G.label_dx * 2 + textWidth(G, label, G.small);
+      if (x > x0 && x + w - G.label_dx * 2 > W - G.right) { x = x0; y += G.legend; }
+      out += rect(x, y - G.swatch, G.swatch, G.swatch, "s-" + cls) + text(x + G.swatch + G.label_dx / 2, y, label, "t-fg", "start", G.small);
+      x += w;
+    }
+    return [out, y];
+  }
+  function niceTicks(G, lo, hi) {
+    const raw = (hi - lo) / G.ticks, mag = 10 ** Math.floor(Math.log10(raw));
+    const step = G.nice_steps.map((m) => m * mag).find((v) => v >= raw) || mag * 10, first = Math.ceil(lo / step) * step, out = [];
+    for (let v = first; v <= hi + G.eps; v += step) out.push(+v.toPrecision(12));
+    return out;
+  }
 
   function pipeline(ctrl, S) {
-    const get = (n) => Math.max(+ctrl.querySelector(`[name=${n}]`).min, Math.min(+ctrl.querySelector(`[name=${n}]`).max, Math.round(+ctrl.querySelector(`[name=${n}]`).value || 1)));
+    const G = S.G;
+    const get = (n) => { const el = ctrl.querySelector(`[name=${n}]`); return Math.max(+el.min, Math.min(+el.max, Math.round(+el.value || 1))); };
     const p = get("p"), m = get("m"), v = get("v");
     const sched = { [S.gpipe]: schedule(p, m, "gpipe", S.bwd), [S.ofob]: schedule(p, m, "1f1b", S.bwd) };
     const end = Math.max(...Object.values(sched).flat().map((t) => t[4]));
-    const h = 0.8 * 22, x0 = 140, W = 640, xs = (t) => x0 + (t / end) * (W - 20 - x0);
-    let y = 34, body = "";
-    body += rect(140, 14, 10, 10, "s-c1") + text(155, 24, S.F, "t-fg", "start", 11) +
-            rect(240, 14, 10, 10, "s-c2") + text(255, 24, S.B, "t-fg", "start", 11) +
-            rect(340, 14, 10, 10, "s-c4") + text(355, 24, S.idle_key, "t-fg", "start", 11);
+    const W = G.width, h = G.bar * G.lane, x0 = G.left, xs = (t) => x0 + (t / end) * (W - G.right - x0);
+    let [body, y] = legend(G, W, [["c1", S.F], ["c2", S.B], ["c4", S.idle_key]], G.pad, G.top);
+    y += G.pad;
     for (const [title, sc] of Object.entries(sched)) {
       const busy = sc.reduce((a, t) => a + t[4] - t[3], 0), tot = Math.max(...sc.map((t) => t[4]));
-      body += text(10, y + 11, `${title}: ` + fmt(S.idle, { b: 1 - busy / (p * tot) }), "t-fg", "start", 13, true);
-      y += 17;
+      body += text(G.pad, y + G.small, `${title}: ` + fmt(S.idle, { b: 1 - busy / (p * tot) }), "t-fg", "start", G.font, true);
+      y += G.small + G.gap;
       for (let s = 0; s < p; s++) {
-        body += text(x0 - 6, y + h / 2 + 4, fmt(S.stage, { s }), "t-fg", "end", 11) + rect(xs(0), y, xs(end) - xs(0), h, "f-c4");
+        body += text(x0 - G.gap, y + h / 2 + G.label_dy, fmt(S.stage, { s }), "t-fg", "end", G.small) + rect(xs(0), y, xs(end) - xs(0), h, "s-c4");
         for (const t of sc) if (t[0] === s) body += rect(xs(t[3]), y, xs(t[4]) - xs(t[3]) - 1, h, t[2] === "F" ? "s-c1" : "s-c2");
         y += h + 2;
       }
-      y += 10;
+      y += G.pad;
     }
+    const pct = new Intl.NumberFormat(S.lang, { style: "percent", maximumFractionDigits: 0 });
     const b = (p - 1) / (m + p - 1), bv = (p - 1) / (v * m + p - 1);
-    const summary = fmt(S.summary, { b: (100 * b).toFixed(0) + " %", bv: (100 * bv).toFixed(0) + " %", v, m, f: Math.min(p, m) });
-    return [svgEl(W, y + 10, fmt(S.desc_live, { p, m })) + body + "</svg>", summary];
+    const summary = fmt(S.summary, { b: pct.format(b), bv: pct.format(bv), v, m, f: Math.min(p, m) });
+    return [svgEl(G, S.id, W, y, S.title, fmt(S.desc_live, { p, m })) + body + "</svg>", summary];
   }
 
   function zero(ctrl, S) {
+    const G = S.G, L = S.labels, W = G.width;
     const nd = Math.max(1, Math.round(+ctrl.querySelector("[name=nd]").value || 1));
-    const psi = Math.max(0.1, +ctrl.querySelector("[name=psi]").value || 1);
+    const psiIn = ctrl.querySelector("[name=psi]"), psi = Math.max(+psiIn.min, +psiIn.value || 1);
     const B = S.bytes, rows = [0, 1, 2, 3].map((s) => [s, [s >= 3 ? B.w / nd : B.w, s >= 2 ? B.g / nd : B.g, s >= 1 ? B.o / nd : B.o].map((x) => x * psi)]);
-    const W = 640, H = 340, x0 = 140, x1 = W - 80, top = Math.max(...rows.map((r) => r[1].reduce((a, b) => a + b)));
-    const xs = (v) => x0 + (v / top) * (x1 - x0), y1 = 60, y0 = H - 52, step = (y0 - y1) / 4;
-    let body = "";
-    ["w", "g", "o"].forEach((k, i) => { body += rect(x0 + i * 120, 24, 10, 10, "s-c" + (i + 1)) + text(x0 + i * 120 + 15, 34, S.labels[k], "t-fg", "start", 11); });
+    const num = new Intl.NumberFormat(S.lang, { maximumSignificantDigits: 3 });
+    const sum = (v) => v.reduce((a, b) => a + b);
+    // hbars() of figures.py: the label on the line above each bar, the bars the whole width
+    const x0 = G.pad, x1 = W - G.room, top = Math.max(...rows.map((r) => sum(r[1])));
+    const xs = (v) => x0 + (v / top) * (x1 - x0);
+    let [body, y] = legend(G, W, [["c1", L.w], ["c2", L.g], ["c3", L.o]], x0, G.top);
+    y += G.pad;
+    const slot = G.small + G.gap + G.bar + G.pad, y0 = y + slot * rows.length, H = y0 + G.bottom;
+    for (const t of niceTicks(G, 0, top)) body += line(xs(t), y0, xs(t), y, "k-grid") + text(xs(t), y0 + G.small + G.tick, num.format(t), "t-muted", "middle", G.small);
     for (const [s, vals] of rows) {
-      const y = y1 + s * step + (step - 22) / 2;
-      body += text(x0 - 6, y + 15, "ZeRO-" + s, "t-fg", "end");
+      body += text(x0, y + G.small, fmt(L.stage, { s }), "t-fg", "start", G.small);
+      const yb = y + G.small + G.gap;
       let x = x0;
-      vals.forEach((v, i) => { body += rect(x, y, xs(v) - x0, 22, "s-c" + (i + 1)); x += xs(v) - x0; });
-      body += text(x + 6, y + 15, vals.reduce((a, b) => a + b).toPrecision(3) + " " + S.labels.gb, "t-fg", "start", 11);
+      vals.forEach((v, i) => { body += rect(x, yb, xs(v) - x0, G.bar, "s-c" + (i + 1)); x += xs(v) - x0; });
+      body += text(x + G.gap, yb + G.bar / 2 + G.label_dy, num.format(sum(vals)), "t-fg", "start", G.small);
+      y += slot;
     }
-    body += text((x0 + x1) / 2, H - 10, S.labels.x, "t-fg", "middle");
-    const summary = rows.map(([s, v]) => "ZeRO-" + s + ": " + v.reduce((a, b) => a + b).toPrecision(3) + " " + S.labels.gb).join(" · ");
-    return [svgEl(W, H, S.labels.x) + body + "</svg>", summary];
+    body += line(x0, y0, x1, y0, "k-fg") + text(W / 2, H - G.pad, L.x, "t-fg", "middle", G.font);
+    const summary = rows.map(([s, v]) => fmt(L.stage, { s }) + ": " + num.format(sum(v)) + " " + L.gb).join(" · ");
+    return [svgEl(G, S.id, W, H, S.title, fmt(S.desc_live, { nd, psi })) + body + "</svg>", summary];
   }
 
   const DRAW = { pipeline, zero };
