@@ -19,7 +19,7 @@ LANGS = {
     "en": {"page": "estimate/", "device_hours": "device-hours", "rate": "tokens/s",
            "fits": ("Fits: ", "Does not fit: "), "blocked": "No result until these inputs are fixed: "},
     "zh": {"page": "zh/estimate/", "device_hours": "设备·小时", "rate": "词元/秒",
-           "fits": ("放得下：", "放不下："), "blocked": "以下输入修正之前没有结果："},
+           "fits": ("放得下：", "放不下："), "blocked": "请先修正以下输入："},
 }
 HAN = re.compile(r"[\u4e00-\u9fff]")
 

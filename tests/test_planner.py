@@ -326,7 +326,7 @@ def test_bad_input_gets_a_message_for_its_field(field, value, message):
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("layers", "", "层数 L：请输入一个数。"),
+    ("layers", "", "层数 L：请输入数值。"),
     ("heads", "7", "注意力头数 a：7 个头不能整除隐藏维度 12,288。"),
     ("nodes", "0", "节点数：不能小于 1。"),
 ])
