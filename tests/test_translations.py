@@ -105,16 +105,48 @@ def test_stale_translation_shows_a_notice_and_code_is_included():
     assert "    " + blocks[0].splitlines()[0] in out
 
 
-def test_chinese_text_uses_the_glossary_terms():
+def glossary_avoid_rules() -> list[tuple[re.Pattern, str, str]]:
+    """(pattern, the site's form, why) for every form docs/glossary.yml marks as really wrong. Aliases (`also`)
+    are never rejected: only this site's own forms and the really wrong ones are checked."""
     import yaml
 
-    glossary = yaml.safe_load((ROOT / "docs" / "glossary.yml").read_text(encoding="utf-8"))
-    avoid = {bad: t["zh"] for g in glossary for t in g["terms"] for bad in t.get("avoid", [])}
+    rules = []
+    for group in yaml.safe_load((ROOT / "docs" / "glossary.yml").read_text(encoding="utf-8")):
+        for t in group["terms"]:
+            for a in t.get("avoid", []):
+                if isinstance(a, str):
+                    rules.append((re.compile(re.escape(a)), t["zh"], a))
+                else:
+                    rules.append((re.compile(a["re"]), t["zh"], a["why"]["en"]))
+    return rules
+
+
+def test_chinese_text_uses_the_glossary_terms():
+    rules = glossary_avoid_rules()
+    assert rules, "docs/glossary.yml marks no form as wrong: the check would be vacuous"
     texts = {p.name: prose(p.read_text(encoding="utf-8")) for p in ZH_CHAPTERS if p.name != "glossary.zh.md"}
     for nb in NOTEBOOKS:
         zh = zh_notebook_path(nb)
         if zh.is_file():
             texts[zh.name] = "\n".join(c.source for c in nbformat.read(zh, as_version=4).cells if c.cell_type == "markdown")
-    found = [f"{name}: {bad} (the glossary says {good})" for name, text in texts.items()
-             for bad, good in avoid.items() if bad in text]
-    assert not found, "terms the glossary rejects:\n" + "\n".join(found)
+    found = [f"{name}: …{text[max(0, m.start() - 12):m.end() + 12]!r}… ({why}; the glossary says {good})"
+             for name, text in texts.items() for rx, good, why in rules for m in rx.finditer(text)]
+    assert not found, f"{len(found)} forms the glossary rejects:\n" + "\n".join(found)
+
+
+def test_glossary_forms_are_consistent():
+    """Every term has its site form; no alias is also rejected; no avoided pattern matches the site's own form."""
+    import yaml
+
+    problems = []
+    for group in yaml.safe_load((ROOT / "docs" / "glossary.yml").read_text(encoding="utf-8")):
+        for t in group["terms"]:
+            if not (t.get("en") and t.get("zh")):
+                problems.append(f"{t}: needs en and zh")
+            if t.get("note") and set(t["note"]) != {"en", "zh"}:
+                problems.append(f"{t['en']}: note needs an en and a zh half")
+            for a in t.get("avoid", []):
+                rx = re.compile(re.escape(a) if isinstance(a, str) else a["re"])
+                problems += [f"{t['en']}: the avoided {rx.pattern!r} matches {form!r}"
+                             for form in [t["zh"], *t.get("also", [])] if rx.search(form)]
+    assert not problems, "\n".join(problems)

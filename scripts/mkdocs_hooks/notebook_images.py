@@ -9,9 +9,11 @@ from pathlib import Path
 from mkdocs.plugins import event_priority
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _site import fragment, is_notebook  # noqa: E402
+from _site import fragment, is_notebook, language  # noqa: E402
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}
+ALT = {"en": "Plot from the notebook “{title}”, section “{section}”",  # per page language
+       "zh": "Notebook《{title}》中“{section}”一节的图"}
 
 
 @event_priority(50)  # before print-site collects the page
@@ -33,7 +35,8 @@ def on_page_content(html, page, config, files):
         name = f"fig-{hashlib.sha256(raw).hexdigest()[:12]}.{EXTENSIONS[kind]}"
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / name).write_bytes(raw)
-        n.attrs["alt"] = f"Plot from the notebook “{title or page.file.name}”, section “{section or title}”"
+        alt = ALT.get(language(config), ALT["en"])
+        n.attrs["alt"] = alt.format(title=title or page.file.name, section=section or title)
         n.attrs["loading"] = "lazy"
         n.attrs["src"] = name
     return root.inner_html

@@ -24,7 +24,7 @@ HEADER_TEXT = {  # the header's words, per language
     "en": {"colab": "Open in Colab", "source": "View source on GitHub", "download": "Download notebook",
            "executed": "Executed", "cores": "cores", "never": "Not executed by <code>make notebooks</code> yet: "
            "outputs have no provenance."},
-    "zh": {"colab": "在 Colab 中打开", "source": "在 GitHub 上查看源文件", "download": "下载笔记本",
+    "zh": {"colab": "在 Colab 中打开", "source": "在 GitHub 上查看源文件", "download": "下载 Notebook",
            "executed": "执行于", "cores": "核", "never": "尚未由 <code>make notebooks</code> 执行：输出没有出处记录。"},
 }
 NOT_SEARCHED = 'div[class="jp-OutputArea jp-Cell-outputArea"], div[class^="jp-InputPrompt"], div[class^="jp-OutputPrompt"]'

@@ -42,8 +42,17 @@ def code_blocks(markdown: str) -> list[str]:
     return out
 
 
+# The English page's words that a Chinese page includes with its code: fence titles (CONTRIBUTING: the source's
+# broken code sits in a fence titled "From the source (broken)").
+CODE_TITLES = {'title="From the source (broken)"': 'title="源材料原代码（有误）"'}
+# The printable page's own words (mkdocs-print-site writes them in English in every language build).
+PRINT_PAGE = {"title": "打印全站 / 保存为 PDF", "toc": "目录"}
+
+
 def include_code(markdown: str, english: str, where: str) -> str:
     blocks = code_blocks(english)
+    for en, zh in CODE_TITLES.items():  # only in a fence's opening line, never in the code
+        blocks = [b.replace(en, zh, 1) if en in b.split("\n", 1)[0] else b for b in blocks]
 
     def repl(m: re.Match) -> str:
         n = int(m["n"])
@@ -63,6 +72,11 @@ def on_config(config):
     return config
 
 
+def _print_page_title(config) -> str:
+    plugin = config["plugins"].get("print-site")
+    return plugin.config.get("print_page_title") if plugin else "Print Site"
+
+
 def _current_language(config) -> str:
     return config["theme"]["language"]  # mkdocs-static-i18n sets it per language build
 
@@ -74,7 +88,23 @@ def _english_url(page) -> str:
 
 
 GLOSSARY_MARKER = "<!-- glossary -->"
-GLOSSARY_HEAD = {"en": "| English | 中文 | Note |\n|---|---|---|", "zh": "| English | 中文 | 说明 |\n|---|---|---|"}
+GLOSSARY_HEAD = {"en": "| English | 中文 (this site) | Also said | Note |\n|---|---|---|---|",
+                 "zh": "| 英文 | 本站用法 | 又称 | 说明 |\n|---|---|---|---|"}
+GLOSSARY_WORDS = {"en": {"sep": ", ", "avoid": "Not: {}."}, "zh": {"sep": "、", "avoid": "避免：{}。"}}
+
+
+def glossary_rows(term: dict, lang: str) -> str:
+    """One row: the term, this site's Chinese form, the aliases practitioners use, and the note in `lang` only
+    (each note and each avoided form's reason has an English and a Chinese half)."""
+    words = GLOSSARY_WORDS[lang]
+    notes = [term["note"][lang]] if term.get("note") else []
+    notes += [words["avoid"].format(a["why"][lang]) for a in term.get("avoid", []) if isinstance(a, dict)]
+    also = term.get("also", [])
+    if lang != "en":  # English words on a Chinese page say so (screen readers switch voice; tests skip them)
+        also = [f'<span lang="en">{a}</span>' if re.fullmatch(r"[\x00-\x7f]+", a) else a for a in also]
+    en = term["en"] if lang == "en" else f'<span lang="en">{term["en"]}</span>'
+    cells = [en, term["zh"], words["sep"].join(also), " ".join(notes)]
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
 def glossary_table(docs_dir: Path, lang: str) -> str:
@@ -83,7 +113,7 @@ def glossary_table(docs_dir: Path, lang: str) -> str:
     for group in yaml.safe_load((docs_dir / "glossary.yml").read_text(encoding="utf-8")):
         title = group["group"].split(" / ")[0 if lang == "en" else -1]
         out += [f"## {title}", "", GLOSSARY_HEAD[lang]]
-        out += [f"| {t['en']} | {t['zh']} | {t.get('seed', '')} |" for t in group["terms"]]
+        out += [glossary_rows(t, lang) for t in group["terms"]]
         out.append("")
     return "\n".join(out)
 
@@ -176,6 +206,19 @@ def on_page_content(content, page, config, files):
 _english_print_page: list[str] = []
 
 
+def translate_print_page(tree, print_title: str) -> None:
+    """The Chinese printable page in Chinese: its title (tab, heading, navigation) and its contents heading.
+    Text nodes are collected first, then replaced (replacing while traversing crashes lexbor)."""
+    words = {print_title: PRINT_PAGE["title"], "Table of Contents": PRINT_PAGE["toc"]}
+    nodes = [n for n in tree.root.traverse(include_text=True)
+             if n.tag == "-text" and any(en in (n.text_content or "") for en in words)]
+    for n in nodes:
+        text = n.text_content
+        for en, zh in words.items():
+            text = text.replace(en, zh)
+        n.replace_with(text)
+
+
 @event_priority(-50)  # after print-site (0) has written print_page/index.html, before i18n (-100) builds zh
 def on_post_build(config):
     site, lang = Path(config["site_dir"]), _current_language(config)
@@ -190,6 +233,7 @@ def on_post_build(config):
             attr = "href" if "href" in n.attrs else "src"
             if not re.match(r"#|[a-z]+:|/", n.attrs[attr] or "#"):
                 n.attrs[attr] = "../" + n.attrs[attr]
+        translate_print_page(tree, _print_page_title(config))
         english = LexborHTMLParser(_english_print_page[0])
         for page, here in ((english, "en"), (tree, lang)):  # print-site renders the switcher of the last page
             for n in page.css("a[hreflang]"):
