@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,3 +78,17 @@ def built_site(tmp_path_factory, worker_id) -> tuple[Path, float, str]:
     if result["returncode"]:
         pytest.fail(f"mkdocs build --strict failed (exit {result['returncode']}):\n{result['log']}")
     return Path(result["site"]), result["seconds"], result["log"]
+
+
+def glossary_avoid_rules() -> list[tuple[re.Pattern, str, str]]:
+    """(pattern, the site's form, why) for every form docs/glossary.yml marks as really wrong. Aliases (`also`)
+    are never rejected: only this site's own forms and the really wrong ones are checked."""
+    rules = []
+    for group in yaml.safe_load((ROOT / "docs" / "glossary.yml").read_text(encoding="utf-8")):
+        for t in group["terms"]:
+            for a in t.get("avoid", []):
+                if isinstance(a, str):
+                    rules.append((re.compile(re.escape(a)), t["zh"], a))
+                else:
+                    rules.append((re.compile(a["re"]), t["zh"], a["why"]["en"]))
+    return rules

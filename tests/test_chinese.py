@@ -9,8 +9,8 @@ import re
 import nbformat
 import pytest
 import yaml
-from conftest import NOTEBOOKS, ROOT
-from test_translations import FENCE, glossary_avoid_rules
+from conftest import NOTEBOOKS, ROOT, glossary_avoid_rules
+from test_translations import FENCE
 from translations import zh_notebook_path
 
 DOCS = ROOT / "docs"

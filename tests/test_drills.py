@@ -14,7 +14,7 @@ import re
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, glossary_avoid_rules
 from markdown.extensions.toc import slugify
 
 import drills_reference as ref
@@ -229,15 +229,16 @@ def test_some_passages_are_right_and_retracted_corrections_are_not_errors():
 
 # ------------------------------------------------------------------------------------------ languages
 def test_chinese_texts_are_chinese_and_use_the_glossary_terms():
-    glossary = yaml.safe_load((ROOT / "docs" / "glossary.yml").read_text(encoding="utf-8"))
-    avoid = {bad: t["zh"] for g in glossary for t in g["terms"] for bad in t.get("avoid", [])}
+    rules = glossary_avoid_rules()   # the same rules the Chinese pages and notebooks are checked against
+    assert rules
     problems = []
     for i, field, text in drill_texts("zh"):
         if not HAN.search(text) and re.search(r"[a-z]{3,} [a-z]{3,}", text):
             problems.append(f"{i}.{field}: untranslated: {text[:60]!r}")
-        problems += [f"{i}.{field}: {bad} (the glossary says {good})" for bad, good in avoid.items() if bad in text]
+        problems += [f"{i}.{field}: {m.group(0)!r} ({why}; the glossary says {good})"
+                     for rx, good, why in rules for m in [rx.search(text)] if m]
     for key, text in DATA["text"]["zh"].items():
-        problems += [f"text.{key}: {bad}" for bad in avoid if bad in text]
+        problems += [f"text.{key}: {m.group(0)!r}" for rx, _, _ in rules for m in [rx.search(text)] if m]
     assert not problems, "\n".join(problems)
     assert not [f"{i}.{f}" for i, f, t in drill_texts("en") if HAN.search(re.sub("“[^”]*”", "", t))]
     assert DATA["text"]["en"].keys() == DATA["text"]["zh"].keys()

@@ -6,7 +6,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, NOTEBOOKS, ROOT, ZH_CHAPTERS
+from conftest import CHAPTERS, NOTEBOOKS, ROOT, ZH_CHAPTERS, glossary_avoid_rules
 from mkdocs_hooks.translations import MARKER, code_blocks
 from translations import chinese_notebook, notebook_problems, page_problems, zh_notebook_path
 
@@ -103,22 +103,6 @@ def test_stale_translation_shows_a_notice_and_code_is_included():
         tmp.unlink()
     assert "译文可能已过时" in out and 'href="../"' in out
     assert "    " + blocks[0].splitlines()[0] in out
-
-
-def glossary_avoid_rules() -> list[tuple[re.Pattern, str, str]]:
-    """(pattern, the site's form, why) for every form docs/glossary.yml marks as really wrong. Aliases (`also`)
-    are never rejected: only this site's own forms and the really wrong ones are checked."""
-    import yaml
-
-    rules = []
-    for group in yaml.safe_load((ROOT / "docs" / "glossary.yml").read_text(encoding="utf-8")):
-        for t in group["terms"]:
-            for a in t.get("avoid", []):
-                if isinstance(a, str):
-                    rules.append((re.compile(re.escape(a)), t["zh"], a))
-                else:
-                    rules.append((re.compile(a["re"]), t["zh"], a["why"]["en"]))
-    return rules
 
 
 def test_chinese_text_uses_the_glossary_terms():
