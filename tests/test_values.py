@@ -93,6 +93,67 @@ def test_registry_entries_are_complete_and_typed_forms_unambiguous():
             assert abs(scaled - written) <= 0.051 * abs(written), f"{key}: typed {form!r} is not {c['value']}"
 
 
+# Unit symbols that read the same on a Chinese page (TFLOP/s, GB, MiB, TOPS, µs, %): a field made of these, numbers
+# and § alone needs no Chinese version; anything with words ("GB per device", "Table 2.1", "abstract") does.
+UNIT_SYMBOLS = re.compile(r"(?<![\w/])(?:[kKMGTP]?i?(?:FLOP/s|FLOPs|FLOPS|OPS|B/s|b/s|B)|µs|ms)(?![\w/])")
+ZH_FIELD = {"what": "zh", "unit": "unit_zh", "where": "where_zh", "note": "note_zh"}
+CJK = re.compile(r"[\u3400-\u9fff]")
+# What a Chinese field may keep in English: quotations of the source ("GPU Memory", “With sparsity”), identifiers
+# (config.json, max_position_embeddings, nvidia-smi, Ring/Simple), names and single terms (TPU v4 pod); not a
+# phrase of plain words, one of them lower-case, except the jargon Chinese pages keep (tests/test_chinese_browser.py).
+QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
+IDENT = re.compile(r"\S*[._/\d-]\S*")
+PHRASE = re.compile(r"(?<![\w.-])[A-Za-z]{2,}(?:[ \t]+[A-Za-z]{2,})+(?![\w.-])")
+KEPT_JARGON = {"LM head"}
+
+
+def needs_zh(text: str) -> bool:
+    """Whether an English field has words beyond unit symbols, numbers and section signs."""
+    return bool(re.search(r"[A-Za-z]", UNIT_SYMBOLS.sub("", text)))
+
+
+def zh_field_problems(constants: dict) -> list[str]:
+    """Entries whose English `what`, `unit`, `where` or `note` has words but no Chinese version, or whose Chinese
+    version is still English (a plain-word phrase, or no Chinese character where the English has plain words)."""
+    out = []
+    for key, c in constants.items():
+        for en_field, zh_field in ZH_FIELD.items():
+            en, zh = str(c.get(en_field, "")), c.get(zh_field)
+            if not needs_zh(en):
+                continue
+            if not zh:
+                out.append(f"{key}: {en_field} {en!r} has no {zh_field}")
+                continue
+            plain = IDENT.sub(" ", QUOTED.sub(" ", UNIT_SYMBOLS.sub(" ", en)))
+            kept = [p for p in PHRASE.findall(QUOTED.sub(" ", zh))
+                    if any(w[0].islower() for w in p.split()) and p not in KEPT_JARGON]
+            if (re.search(r"[a-z]{2,}", plain) and not CJK.search(zh)) or kept:
+                out.append(f"{key}: {zh_field} {zh!r} is not Chinese")
+    return out
+
+
+@pytest.mark.parametrize("text, needed", [
+    ("TFLOP/s", False), ("TB/s", False), ("GB", False), ("MiB", False), ("TOPS", False), ("µs", False), ("%", False),
+    ("§2.1", False), ("", False), ("GB per device", True), ("billion parameters", True), ("TFLOP/s per GPU", True),
+    ("Table 2.1", True), ("config.json", True), ("abstract", True),
+])
+def test_which_fields_need_a_chinese_version(text, needed):
+    assert needs_zh(text) is needed
+
+
+def test_every_registry_field_with_words_has_its_chinese_version():
+    """The Chinese pages (the constants table, the practice page's solutions) show `zh`, `unit_zh`, `where_zh` and
+    `note_zh`; the hooks fall back to English where one is missing, so this test is what keeps them Chinese."""
+    problems = zh_field_problems(CONSTANTS)
+    assert not problems, "add the Chinese field(s) in scripts/cited_constants.yml:\n" + "\n".join(problems)
+    # and the check does catch a missing or an untranslated field
+    entry = {"what": "x", "zh": "某量", "unit": "GB per device", "where": "Table 2.1", "where_zh": "Table 2.1",
+             "note": "read through a copy", "note_zh": "只经由 copies of its table 读取"}
+    assert zh_field_problems({"k": entry}) == ["k: unit 'GB per device' has no unit_zh",
+                                               "k: where_zh 'Table 2.1' is not Chinese",
+                                               "k: note_zh '只经由 copies of its table 读取' is not Chinese"]
+
+
 SYNTHETIC = """# A chapter
 
 The H100 SXM peaks at 989 TFLOP/s dense BF16, and Llama 2 7B took 184,320 GPU-hours.

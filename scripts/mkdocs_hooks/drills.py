@@ -67,17 +67,22 @@ class Page:
 
     def refs(self, drill: dict, refs) -> str:
         parts = []
+        registry = ref.load_cited()["constants"]
         for s in ref.sources(refs):
             if s["kind"] == "cited":
-                parts.append(f'<a href="{e(s["url"])}">{e(s[self.lang])}</a> ({e(s["where"])})')
+                # where in the source, in the page's language (the English `where` only if no `where_zh` exists)
+                where = (registry[s["key"]].get("where_zh") if self.lang == "zh" else None) or s["where"]
+                paren = "（{}）" if self.lang == "zh" else " ({})"
+                parts.append(f'<a href="{e(s["url"])}">{e(s[self.lang])}</a>' + paren.format(e(where)))
             else:
                 p = provenance(s["notebook"])
                 link = f'<a href="../notebooks/{s["notebook"]}/">{e(s["notebook"])}</a>'
                 parts.append(ref.tr(self.T["recorded_by"], nb=link, date=e(p["date"]), hw=e(p["hw"])))
+        colon, sep = ("：", "；") if self.lang == "zh" else (": ", "; ")   # Chinese punctuation on the Chinese page
         out = ""
         if parts:
-            out += f'<li>{self.t("formula_sources")}: {"; ".join(parts)}</li>'
-        out += f'<li>{self.t("computed_in")}: {self.chapter_link(drill["chapter"])}</li>'
+            out += f'<li>{self.t("formula_sources")}{colon}{sep.join(parts)}</li>'
+        out += f'<li>{self.t("computed_in")}{colon}{self.chapter_link(drill["chapter"])}</li>'
         return f'<ul class="elm-drill-refs">{out}</ul>'
 
     # ------------------------------------------------------------------ numeric

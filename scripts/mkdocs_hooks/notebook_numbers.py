@@ -26,23 +26,29 @@ log = logging.getLogger("mkdocs.hooks.notebook_numbers")
 MARKER = "<!-- cited-constants -->"
 PAGE = {"en": ("| key | value | unit | what | source |\n|---|---|---|---|---|\n",
                " (secondary source only{note})", "; checked against: "),
-        "zh": ("| 键 | 数值 | 单位 | 含义 | 来源 |\n|---|---|---|---|---|\n", "（仅有二手来源）", "；核对所用副本：")}
+        "zh": ("| 键 | 数值 | 单位 | 含义 | 来源 |\n|---|---|---|---|---|\n", "（仅有二手来源{note}）", "；核对所用副本：")}
 
 
 def constants_table(lang: str) -> str:
     """The registry as a Markdown table in the page's language: key (as a chapter writes it), value, unit, what,
-    and the source with its table or section (plus the copy it was checked against, if any)."""
+    and the source with its table or section (plus the copy it was checked against, if any). A Chinese page
+    shows the Chinese fields (`zh`, `unit_zh`, `where_zh`, `note_zh`), the English one only where none exists."""
     head, secondary, via = PAGE[lang]
+
+    def tr(c: dict, field: str) -> str:
+        zh = c.get("zh" if field == "what" else f"{field}_zh") if lang == "zh" else None
+        return zh or c.get(field, "")
+
     rows = []
     for key, c in load_cited()["constants"].items():
         value = f"{c['value']:,}" if isinstance(c["value"], int) else f"{c['value']:g}"
-        what = (c.get("zh") if lang == "zh" else None) or c["what"]
-        src = f"[{c['where']}]({c['source']})"
+        src = f"[{tr(c, 'where')}]({c['source']})"
         if c.get("checked_via"):
             src += f"{via}[{c['checked_via'].split('/')[2]}]({c['checked_via']})"
         if c.get("secondary"):
-            src += secondary.format(note=": " + c["note"] if c.get("note") else "")
-        cells = [f"`{{{{ {CITED}.{key} }}}}`", value, c["unit"], what, src]
+            note = tr(c, "note")
+            src += secondary.format(note=(": " if lang == "en" else "：") + note if note else "")
+        cells = [f"`{{{{ {CITED}.{key} }}}}`", value, tr(c, "unit"), tr(c, "what"), src]
         rows.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
     return head + "\n".join(rows) + "\n"
 
