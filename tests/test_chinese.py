@@ -14,7 +14,8 @@ from test_translations import FENCE
 from translations import zh_notebook_path
 
 DOCS = ROOT / "docs"
-LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]+)\]\((?P<target>[^)\s#]+\.(?:md|ipynb))\)")
+# A link to a page, with or without an #anchor: `[Title](page.md)`, `[Title](page.md#section)`.
+LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]+)\]\((?P<target>[^)\s#]+\.(?:md|ipynb))(?P<anchor>#[^)\s]*)?\)")
 
 
 class _Loader(yaml.SafeLoader):
@@ -136,7 +137,8 @@ def test_links_name_a_page_by_its_title(lang):
             checked += 1
             if _norm(link) not in names_of(src, lang):
                 nav, heading = titles(src, lang)
-                problems.append(f"{name}: [{link}]({m['target']}) — the page is titled {nav!r} (H1 {heading!r})")
+                problems.append(f"{name}: [{link}]({m['target']}{m['anchor'] or ''}) — the page is titled {nav!r} "
+                                f"(H1 {heading!r})")
     assert checked, f"no link names a page by its title in {lang}: the check found nothing to check"
     assert not problems, "link texts that name a page by another title:\n" + "\n".join(problems)
 
