@@ -9,8 +9,13 @@ from __future__ import annotations
 import ast
 import copy
 import gzip
+import html
+import json
 import math
 import re
+import sqlite3
+import warnings
+import zipfile
 
 import pytest
 import yaml
@@ -446,3 +451,74 @@ def test_the_fault_is_not_given_away_by_its_length(lang):
     other = sum(len(o) for d in faulty for i, o in enumerate(d[lang]["options"]) if i != d["answer"]) / \
         sum(len(d[lang]["options"]) - 1 for d in faulty)
     assert right <= 1.15 * other, (right, other)
+
+
+# ------------------------------------------------------------------------------------------ the Anki decks
+def read_deck(path, tmp_path) -> dict:
+    """An .apkg is a zip holding a SQLite collection: the notes (by drill id), the cards, the note type, the decks."""
+    with zipfile.ZipFile(path) as z:
+        db = tmp_path / f"{path.stem}.anki2"
+        db.write_bytes(z.read("collection.anki2"))
+    con = sqlite3.connect(db)
+    try:
+        notes = {flds.split("\x1f")[-1]: {"guid": guid, "mid": mid, "fields": flds.split("\x1f")}
+                 for guid, mid, flds in con.execute("SELECT guid, mid, flds FROM notes")}
+        out = {"rows": con.execute("SELECT count(*) FROM notes").fetchone()[0],
+               "cards": con.execute("SELECT count(*) FROM cards").fetchone()[0], "notes": notes}
+        models, decks = (json.loads(x) for x in con.execute("SELECT models, decks FROM col").fetchone())
+    finally:
+        con.close()
+    out["models"], out["decks"] = models, {int(k): v for k, v in decks.items() if k != "1"}   # 1: Anki's Default
+    return out
+
+
+def back_of(deck: dict, drill_id: str) -> tuple[str, str]:
+    """(front, back) of a drill's card, rendered from its note type's templates as Anki does for plain fields."""
+    note = deck["notes"][drill_id]
+    model = deck["models"][str(note["mid"])]
+    fields = dict(zip((f["name"] for f in model["flds"]), note["fields"]))
+    tmpl = model["tmpls"][0]
+
+    def render(t, **extra):
+        return re.sub(r"\{\{(\w+)\}\}", lambda m: {**fields, **extra}[m.group(1)], t)
+    front = render(tmpl["qfmt"])
+    return front, render(tmpl["afmt"], FrontSide=front)
+
+
+@pytest.mark.parametrize("lang", ref.LANGUAGES)
+def test_the_anki_deck_holds_every_drill_with_its_computed_answer(lang, tmp_path):
+    """scripts/mkdocs_hooks/drills.py writes one deck per language after the build: one note (one card) per drill;
+    a numeric card's back shows the answer computed from the recorded values, a spot card's back the right option;
+    ids come from fixed names and drill ids, so two builds match (re-importing updates instead of duplicating)."""
+    from mkdocs_hooks import drills as hook
+    base = "https://example.org/site/" + ("" if lang == "en" else f"{lang}/")
+    decks = []
+    for build in ("a", "b"):
+        path = tmp_path / build / hook.DECK_FILE.format(lang=lang)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # genanki warns about unescaped HTML in a field
+            hook.build_deck(lang, path, base)
+        decks.append(read_deck(path, tmp_path / build))
+    deck, again = decks
+    assert deck["rows"] == deck["cards"] == len(deck["notes"]) == len(ALL_IDS)
+    assert set(deck["notes"]) == set(ALL_IDS)
+    assert {i: n["guid"] for i, n in deck["notes"].items()} == {i: n["guid"] for i, n in again["notes"].items()}
+    assert len({n["guid"] for n in deck["notes"].values()}) == len(ALL_IDS)
+    assert set(deck["models"]) == set(again["models"]) and set(deck["decks"]) == set(again["decks"])
+    assert len(deck["decks"]) == 1
+    for d in NUMERIC:
+        answer = ref.quantity(ref.evaluate(d, VALUES)[0], d["unit"], lang)
+        front, back = back_of(deck, d["id"])
+        shown = re.search(r'class="elm-answer">(.*?)</p>', back)   # the answer line, under the question
+        assert shown and shown.group(1).endswith(html.escape(answer)), f"{d['id']}: {answer!r} not the answer shown"
+        assert html.escape(ref.fill(d[lang]["work"], *ref.evaluate(d, VALUES)[1::-1], d["unit"], lang)) in back
+    for d in DATA["spot"]:
+        options = d[lang]["options"] + [DATA["text"][lang]["nothing_wrong"]]
+        right = options[-1 if d["answer"] == "none" else int(d["answer"])]
+        front, back = back_of(deck, d["id"])
+        shown = re.search(r'class="elm-answer">(.*?)</p>', back)
+        assert shown and shown.group(1).endswith(html.escape(right)) and html.escape(d[lang]["explain"]) in back
+        assert html.escape(d[lang]["explain"]) not in front
+    links = re.findall(r'href="([^"]*)"', " ".join(f for n in deck["notes"].values() for f in n["fields"]))
+    assert links and all(u.startswith(("https://", "http://")) for u in links), "a relative link is dead in Anki"
+    assert any(u.startswith(base) for u in links)

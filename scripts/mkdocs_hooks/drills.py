@@ -8,16 +8,27 @@ questions, worked solutions (hidden until the reader has answered), sources and 
 and notebooks. It embeds what the JS needs (answers, units, messages) in an attribute of the page's wrapper, and
 loads the script and stylesheet on this page only. It runs after print-site has taken its copy of the page, so
 the printable site gets the prose without the drills.
+
+After the build it writes the same drills as an Anki deck next to the page (practice/elm-drills-<lang>.apkg, see
+build_deck): the questions, answers and worked solutions come from the same Page methods, with absolute links.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import itertools
 import json
 import re
+import sqlite3
 import sys
+import tempfile
+import time
+import zipfile
+from contextlib import closing
 from pathlib import Path
 
+import genanki
 from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 
@@ -51,8 +62,9 @@ def provenance(nb: str) -> dict:
 class Page:
     """One language's rendering of the drills."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str, base: str = "../"):
         self.lang = lang
+        self.base = base   # the site's root for this language: "../" on the page, an absolute URL in the deck
         self.data = ref.load()
         self.T = self.data["text"][lang]
         self.vals = ref.values()
@@ -63,7 +75,7 @@ class Page:
 
     def chapter_link(self, chapter: str) -> str:
         slug, _, anchor = chapter.partition("#")
-        return (f'<a href="../{slug}/{"#" + anchor if anchor else ""}">{e(chapter_title(slug, self.lang))}</a>')
+        return (f'<a href="{self.base}{slug}/{"#" + anchor if anchor else ""}">{e(chapter_title(slug, self.lang))}</a>')
 
     def refs(self, drill: dict, refs) -> str:
         parts = []
@@ -76,7 +88,7 @@ class Page:
                 parts.append(f'<a href="{e(s["url"])}">{e(s[self.lang])}</a>' + paren.format(e(where)))
             else:
                 p = provenance(s["notebook"])
-                link = f'<a href="../notebooks/{s["notebook"]}/">{e(s["notebook"])}</a>'
+                link = f'<a href="{self.base}notebooks/{s["notebook"]}/">{e(s["notebook"])}</a>'
                 parts.append(ref.tr(self.T["recorded_by"], nb=link, date=e(p["date"]), hw=e(p["hw"])))
         colon, sep = ("：", "；") if self.lang == "zh" else (": ", "; ")   # Chinese punctuation on the Chinese page
         out = ""
@@ -139,7 +151,7 @@ class Page:
                 f'<p class="elm-drill-feedback" id="fb-{i}" role="status" aria-live="polite"></p>'
                 f'<div class="elm-drill-solution" id="sol-{i}" hidden><p><strong>{self.t("explanation")}.</strong> '
                 f'{e(L["explain"])}</p><ul class="elm-drill-refs"><li>{self.t("correction")}: '
-                f'{self.chapter_link(d["chapter"])} · <a href="../corrections/">{e(chapter_title("corrections", self.lang))}'
+                f'{self.chapter_link(d["chapter"])} · <a href="{self.base}corrections/">{e(chapter_title("corrections", self.lang))}'
                 f'</a></li></ul></div></div>')
 
     def spots(self) -> str:
@@ -221,3 +233,138 @@ def on_page_content(html_content, page, config, files):
     script = get_relative_url("assets/practice.js", page.file.url)
     return (f'<link rel="stylesheet" href="{css}"><div id="elm-practice" data-practice="{blob}">{content}</div>'
             f'<script src="{script}" defer></script>')
+
+
+# ---------------------------------------------------------------------------------------------- the Anki decks
+DECK_FILE = "elm-drills-{lang}.apkg"   # next to the page: /practice/ and /zh/practice/
+DECK_TEXT = {
+    "en": {"deck": "Efficient Large Models: practice drills", "answer": "Answer", "after": "Previous question",
+           "about": "Estimates, spot-the-error passages and mock interviews of {url}, built with the site."},
+    "zh": {"deck": "大模型高效训练与推理：练习题", "answer": "答案", "after": "上一题",
+           "about": "{url} 的估算题、找错题和模拟面试，随网站一起生成。"},
+}
+DECK_CSS = """.card { font-family: system-ui, sans-serif; font-size: 18px; line-height: 1.45; text-align: left;
+  max-width: 40em; margin: 0 auto; }
+.elm-context { font-size: 0.85em; opacity: 0.75; }
+.elm-answer { font-size: 1.2em; }
+.elm-drill-refs, .elm-drill-where { font-size: 0.85em; }
+blockquote { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px solid #888; }
+"""
+
+
+def stable_id(name: str) -> int:
+    """An Anki deck or note-type id from a fixed name (not random): a rebuilt deck keeps its ids, so importing it
+    again updates the deck instead of adding a second one. In [2^30, 2^31), the range genanki's docs suggest."""
+    return (1 << 30) + int(hashlib.sha256(name.encode()).hexdigest(), 16) % (1 << 30)
+
+
+def deck_model(lang: str) -> genanki.Model:
+    # Bump the name's version if the fields change: Anki keeps a note type's fields under its id.
+    T = DECK_TEXT[lang]
+    return genanki.Model(
+        stable_id(f"elm-drills-model-v1-{lang}"), f"{T['deck']} (v1)",
+        fields=[{"name": n} for n in ("Question", "Answer", "Details", "Links", "Drill")],
+        templates=[{"name": "Drill", "qfmt": "{{Question}}",
+                    "afmt": f'{{{{FrontSide}}}}<hr id="answer"><p class="elm-answer"><strong>{T["answer"]}</strong>'
+                            f'{"：" if lang == "zh" else ": "}{{{{Answer}}}}</p>{{{{Details}}}}{{{{Links}}}}'}],
+        css=DECK_CSS)
+
+
+def site_root(config) -> str:
+    """The deployed site's root URL (links in a deck must be absolute): site_url, set by the deploy workflow, or
+    the GitHub Pages address the workflow would use (.github/workflows/site.yml) when building locally."""
+    if config.get("site_url"):
+        return config["site_url"].rstrip("/") + "/"
+    m = re.match(r"https://github\.com/([^/]+)/([^/]+?)/?$", config.get("repo_url") or "")
+    return f"https://{m[1]}.github.io/{m[2]}/" if m else "./"
+
+
+def deck_notes(lang: str, base: str) -> list[tuple[str, list[str], list[str]]]:
+    """(drill id, [question, answer, details, links, id], tags) for every drill, in the page's order; base is the
+    language's site root (an absolute URL)."""
+    p = Page(lang, base)
+    T, out = p.T, []
+    colon = "：" if lang == "zh" else ": "
+
+    def label(key: str) -> str:   # "Worked solution." / "解答过程："
+        return f"<strong>{p.t(key)}</strong>" + ("：" if lang == "zh" else ". ")
+
+    def numeric(d: dict, context: str = "") -> list[str]:
+        answer, env, refs, _ = ref.evaluate(d, p.vals)
+        L = d[lang]
+        q = e(ref.fill(L["q"], env, answer, d["unit"], lang))
+        work = e(ref.fill(L["work"], env, answer, d["unit"], lang))
+        return [f"{context}<p>{q}</p>", e(ref.quantity(answer, d["unit"], lang)),
+                f"<p>{label('solution')}{work}</p>", p.refs(d, refs)]
+
+    for d in p.data["estimate"]:
+        out.append((d["id"], numeric(d), ["estimate", d["chapter"].split("#")[0]]))
+    for d in p.data["spot"]:
+        L = d[lang]
+        options = list(L["options"]) + [T["nothing_wrong"]]
+        k = len(L["options"]) if d["answer"] == "none" else int(d["answer"])
+        rendering = (f'<p class="elm-drill-where"><strong>{p.t("rendering")}</strong> {e(d["en"]["rendering"])}</p>'
+                     if lang == "en" else "")
+        front = (f'<blockquote lang="zh-Hans">{e(d["quote"].replace("** ", "").replace("**", ""))}</blockquote>'
+                 f'<p class="elm-drill-where">{p.t("passage", seed=d["seed"], where=d["where"])}</p>{rendering}'
+                 f'<p>{p.t("which_fault")}</p><ol type="A">{"".join(f"<li>{e(o)}</li>" for o in options)}</ol>')
+        links = (f'<ul class="elm-drill-refs"><li>{p.t("correction")}{colon}{p.chapter_link(d["chapter"])} · '
+                 f'<a href="{base}corrections/">{e(chapter_title("corrections", lang))}</a></li></ul>')
+        out.append((d["id"], [front, f"{chr(65 + k)}. {e(options[k])}",
+                              f'<p>{label("explanation")}{e(L["explain"])}</p>', links],
+                     ["spot", d["chapter"].split("#")[0]]))
+    for run in p.data["interview"]:
+        R, steps = run[lang], run["steps"]
+        for n, s in enumerate(steps, 1):
+            chapter = s.get("chapter", run["chapter"])
+            context = (f'<p class="elm-context"><strong>{e(R["title"])}</strong> · '
+                       f'{p.t("step", n=n, total=len(steps))}<br>{e(R["intro"])}')
+            if n > 1:   # a follow-up changes one thing of the previous question: show it
+                prev = steps[n - 2]
+                if "compute" in prev:
+                    a, env, _, _ = ref.evaluate(prev, p.vals)
+                    prev_q = ref.fill(prev[lang]["q"], env, a, prev["unit"], lang)
+                else:
+                    prev_q = prev[lang]["q"]
+                context += f"<br>{e(DECK_TEXT[lang]['after'])}{colon}{e(prev_q)}"
+            context += "</p>"
+            if "compute" in s:
+                fields = numeric(dict(s, chapter=chapter), context)
+            else:
+                items = "".join(f"<li>{e(x)}</li>" for x in s[lang]["rubric"])
+                fields = [f"{context}<p>{e(s[lang]['q'])}</p>", p.t("rubric"), f"<ul>{items}</ul>",
+                          f'<ul class="elm-drill-refs"><li>{p.t("computed_in")}{colon}{p.chapter_link(chapter)}</li></ul>']
+            out.append((s["id"], fields, ["interview", chapter.split("#")[0]]))
+    return [(i, fields + [i], tags) for i, fields, tags in out]
+
+
+def build_deck(lang: str, path: Path, base: str) -> int:
+    """Write one language's deck to path; returns the number of notes. Note GUIDs come from the drill ids, so
+    importing a rebuilt deck updates the reader's notes (Anki matches notes by GUID) instead of duplicating them."""
+    model = deck_model(lang)
+    T = DECK_TEXT[lang]
+    page = f'<a href="{e(base)}practice/">{e(base)}practice/</a>'
+    deck = genanki.Deck(stable_id(f"elm-drills-deck-{lang}"), T["deck"], description=ref.tr(T["about"], url=page))
+    notes = deck_notes(lang, base)
+    for drill_id, fields, tags in notes:
+        deck.add_note(genanki.Note(model=model, fields=fields, tags=tags, guid=genanki.guid_for("elm-drills", lang,
+                                                                                               drill_id)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # genanki's Package.write_to_file does this but leaves its SQLite file in the system's temp folder
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "collection.anki2"
+        with closing(sqlite3.connect(db)) as conn:
+            now = time.time()   # notes' modification time: Anki updates a note on import only if it is newer
+            genanki.Package(deck).write_to_db(conn.cursor(), now, itertools.count(int(now * 1000)))
+            conn.commit()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.write(db, "collection.anki2")
+            z.writestr("media", "{}")
+    return len(notes)
+
+
+def on_post_build(config):
+    lang = config["theme"]["language"]
+    root = site_root(config) + ("" if lang == "en" else f"{lang}/")
+    dest = Path(config["site_dir"]) / ("" if lang == "en" else lang) / "practice" / DECK_FILE.format(lang=lang)
+    build_deck(lang, dest, root)
