@@ -18,6 +18,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
+from selectolax.lexbor import LexborHTMLParser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import figures  # noqa: E402
@@ -45,3 +46,21 @@ def on_page_content(html, page, config, files):
         js = get_relative_url("assets/figures.js", page.file.url)
         out += f'<script src="{js}" defer></script>'
     return head + out
+
+
+@event_priority(-45)  # after print-site wrote print_page/index.html, before translations.py (-50) moves the Chinese one
+def on_post_build(config):
+    """The printable page holds every chapter's figures, each page's <link>/<script> relative to that page's URL: keep
+    one of each, relative to print_page/ (as notebook_css.py does for the notebook stylesheet)."""
+    printable = Path(config["site_dir"]) / "print_page" / "index.html"
+    if not printable.is_file():
+        return
+    tree = LexborHTMLParser(printable.read_text(encoding="utf-8"))
+    for selector, attr, asset in (('link[href$="assets/figures.css"]', "href", "assets/figures.css"),
+                                  ('script[src$="assets/figures.js"]', "src", "assets/figures.js")):
+        nodes = tree.css(selector)
+        for extra in nodes[1:]:
+            extra.decompose()
+        if nodes:
+            nodes[0].attrs[attr] = get_relative_url(asset, "print_page/")
+    printable.write_text(tree.html, encoding="utf-8")
