@@ -189,3 +189,19 @@ def typed_constants(text: str, where: str, constants: dict) -> list[str]:
                 use = " or ".join(f"{{{{ {CITED}.{k} }}}}" for k in keys)
                 hits.append((n, m.start(), f"{where}:{n}: typed {form} — use {use}"))
     return [h for _, _, h in sorted(hits)]
+
+
+def resolve_cited(x, cited: dict, source: str):
+    """Every {"cited": key[, "times": f]} in a JSON structure (the calculators' and planner's inputs) replaced by the
+    registry's number (times f, to 12 significant digits so 3.35 × 1000 is 3350; a whole number as an int, so a page
+    shows 3350, not 3350.0). An unknown key is an error naming the file and the key."""
+    if isinstance(x, dict) and "cited" in x:
+        if x["cited"] not in cited:
+            raise KeyError(f"{source}: no constant {x['cited']!r} in scripts/cited_constants.yml")
+        v = float(f"{cited[x['cited']] * x.get('times', 1):.12g}")
+        return int(v) if v.is_integer() else v
+    if isinstance(x, dict):
+        return {k: resolve_cited(y, cited, source) for k, y in x.items()}
+    if isinstance(x, list):
+        return [resolve_cited(y, cited, source) for y in x]
+    return x

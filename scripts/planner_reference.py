@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from notebook_values import cited_values  # noqa: E402
+from notebook_values import cited_values, resolve_cited  # noqa: E402
 
 LANGUAGES = ("en", "zh")
 NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -36,18 +36,8 @@ TOP = 5
 
 
 def resolve(x, cited: dict):
-    """Every {"cited": key[, "times": f]} replaced by the registry's number (times f, to 12 significant digits; a
-    whole number as an int). An unknown key is an error naming it."""
-    if isinstance(x, dict) and "cited" in x:
-        if x["cited"] not in cited:
-            raise KeyError(f"scripts/planner.json: no constant {x['cited']!r} in scripts/cited_constants.yml")
-        v = float(f"{cited[x['cited']] * x.get('times', 1):.12g}")
-        return int(v) if v.is_integer() else v
-    if isinstance(x, dict):
-        return {k: resolve(y, cited) for k, y in x.items()}
-    if isinstance(x, list):
-        return [resolve(y, cited) for y in x]
-    return x
+    """scripts/planner.json's registry references resolved (notebook_values.resolve_cited)."""
+    return resolve_cited(x, cited, "scripts/planner.json")
 
 
 def load(path: Path = HERE / "planner.json") -> dict:
