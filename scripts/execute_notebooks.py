@@ -4,7 +4,8 @@
     python scripts/execute_notebooks.py --force a.ipynb # re-run these even if fresh
     python scripts/execute_notebooks.py --check         # list stale notebooks, exit 1 if any
 
-A notebook is stale when the hash of its code-cell sources differs from the one recorded in its metadata.
+A notebook is stale when the hash of what its code cells compute (their syntax, not their layout) differs from the
+one recorded in its metadata.
 On failure the script names the notebook and the cell, prints the traceback, exits 1 and leaves the file
 on disk byte-for-byte untouched: outputs are written to a temporary file that replaces it only on success.
 """
@@ -12,6 +13,7 @@ on disk byte-for-byte untouched: outputs are written to a temporary file that re
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import hashlib
 import importlib.metadata as md
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -41,9 +44,46 @@ _VOLATILE = [(re.compile(r"0x[0-9a-fA-F]{6,}"), "0x…"), (re.compile(r"/tmp/[\w
              (re.compile(r"/tmp/tmp[\w]{6,}"), "<tmp>")]
 
 
+def _syntax(node):
+    """An AST as nested lists: node types and field values, leaving out empty fields (so that Python versions that
+    add a field, like 3.12's type_params, agree)."""
+    if isinstance(node, ast.AST):
+        return [type(node).__name__] + [[name, _syntax(value)] for name, value in ast.iter_fields(node)
+                                        if value not in (None, [])]
+    if isinstance(node, list):
+        return [_syntax(x) for x in node]
+    return repr(node)
+
+
+def _code_tree(code: str) -> ast.Module:
+    """The syntax tree without docstrings: like comments, they document the code and change nothing it prints."""
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:]
+    return tree
+
+
+def cell_code(source: str):
+    """What a code cell computes, without its layout: the syntax tree of the cell as IPython runs it (magics and
+    shell lines included; a `%%writefile x.py` cell by the tree of the script it writes), so reformatting (ruff
+    format, a wrapped comment or docstring) leaves it unchanged and any change to the code does not. A cell that
+    does not parse counts by its exact text."""
+    try:
+        first, _, body = source.partition("\n")
+        if re.fullmatch(r"%%writefile\s+(-a\s+)?\S+\.py\s*", first):
+            return [first.split()[0], first.split()[1:], _syntax(_code_tree(body))]
+        return _syntax(_code_tree(TransformerManager().transform_cell(source)))
+    except SyntaxError:
+        return source
+
+
 def source_hash(nb) -> str:
-    """sha256 of the code cells' sources: what decides whether the outputs are stale."""
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    """sha256 of what the code cells compute (cell_code): what decides whether the outputs are stale."""
+    code = [cell_code(c.source) for c in nb.cells if c.cell_type == "code"]
     return hashlib.sha256(json.dumps(code, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import BANNED_APIS, NOTEBOOKS, ROOT, nb_id
 from execute_notebooks import (NONDETERMINISTIC, NotebookFailed, digest_problems, execute, hardware, output_differences,
                                source_hash)
+from format_notebooks import too_long
 
 # stderr lines a notebook may print, each with the reason it cannot be avoided. Keep this short.
 STDERR_ALLOWLIST: list[tuple[str, str]] = []
@@ -49,6 +50,12 @@ def test_committed_notebook_is_fresh(notebook):
     for i, cell in enumerate(nb.cells, 1):
         if cell.cell_type == "code" and cell.source.strip():
             assert cell.execution_count is not None, f"{path.name} cell {i} was never executed"
+
+
+def test_code_fits_a_notebook_page(notebook):
+    """No code line wider than the 112 characters a 1280-px notebook page shows (scripts/format_notebooks.py)."""
+    path, nb = notebook
+    assert not too_long(nb, path.name), "\n".join(too_long(nb, path.name)) + "\n(python scripts/format_notebooks.py)"
 
 
 def test_committed_outputs_are_clean(notebook):

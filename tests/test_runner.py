@@ -7,7 +7,7 @@ import sys
 
 import nbformat
 from conftest import ROOT
-from execute_notebooks import is_stale, source_hash
+from execute_notebooks import cell_code, is_stale, source_hash
 
 RUNNER = [sys.executable, str(ROOT / "scripts" / "execute_notebooks.py")]
 
@@ -47,3 +47,21 @@ def test_success_writes_outputs_and_provenance_then_skips_when_fresh(tmp_path):
     nbformat.write(nb, path)
     check = subprocess.run(RUNNER + ["--check", str(path)], capture_output=True, text=True, timeout=60)
     assert check.returncode == 1 and "stale" in check.stdout
+
+
+def test_layout_does_not_make_a_notebook_stale_but_code_does():
+    """Staleness follows what a cell computes: reformatting, comments and docstrings leave it; any code change,
+    a %%writefile script's included, does not."""
+    cell = 'def f(x):\n    """Doc."""\n    return x + 1  # one\n%time f(1)\n'
+    same = 'def f(x):\n    """Another doc, wrapped\n    differently."""\n    return (\n        x + 1\n    )\n\n\n%time f(1)\n'
+    assert cell_code(cell) == cell_code(same)
+    for changed in (cell.replace("x + 1", "x + 2"), cell.replace("%time", "%timeit"), cell.replace("(1)", "(1.0)"),
+                    cell.replace("return x + 1  # one", 'return "x + 1"')):
+        assert cell_code(changed) != cell_code(cell), changed
+    script = "%%writefile train.py\nimport os\nprint(os.sep, 1)\n"
+    assert cell_code(script) == cell_code("%%writefile train.py\nimport os\n\nprint(\n    os.sep, 1\n)\n")
+    assert cell_code(script) != cell_code(script.replace("1)", "2)"))
+    assert cell_code(script) != cell_code(script.replace("train.py", "eval.py"))
+    # A string's value is code: the same text split over implicitly concatenated literals is the same value.
+    assert cell_code('print("a long " "message")') == cell_code('print("a long message")')
+    assert cell_code('print("a long " "message")') != cell_code('print("a longer message")')
