@@ -46,6 +46,7 @@ GEOMETRY = dict(
     hist_rows=4, hist_h=3.5, thick=3, char_w=0.6, cjk=0x2E80,               # label columns, room right of bars, bar parts
     digits=3, round_digits=6, ticks=4, nice_steps=(1, 2, 5, 10), eps=1e-9, plain_max=1e6,   # number formatting
     label_dx=7, label_dy=5, ylabel_x=16,
+    slot_h=9, slot_gap=3,                          # the lanes of a batching timeline
 )
 DEFINITIONS = dict(
     # IEEE 754 binary32 / binary16, bfloat16, NVIDIA TF32, OCP FP8 (E4M3 "FN": no infinity, only S.1111.111 is NaN)
@@ -1101,6 +1102,137 @@ def _prefill_decode(v, text, lang):
                    min(batches) / D.log_pad, ctx * D.log_pad * D.log_pad, F.tera)
     return svg, dict(ridge=peak / bw, b1=bw / peak, ctx=ctx, top=max(batches),
                      batches=", ".join(str(b) for b in batches))
+
+
+# ================================================================================================ serving
+SWEEP_INPUTS = tuple(f"llm_serving.{k}" for k in (
+    "sweep_levels", "sweep_tok_s_by_c", "sweep_tok_s_lo_by_c", "sweep_tok_s_hi_by_c", "sweep_tpot_p50_ms_by_c",
+    "sweep_tpot_p90_ms_by_c", "slo_tpot_ms", "sweep_slo_share_by_c", "sweep_goodput_by_c"))
+
+
+@figure("serving-sweep", "serving", inputs=SWEEP_INPUTS, caption=("llm_serving.slo_ttft_ms",))
+def _serving_sweep(v, text, lang):
+    def col(key):
+        return v[f"llm_serving.{key}"]
+
+    cs, tok = col("sweep_levels"), col("sweep_tok_s_by_c")
+    lo, hi = col("sweep_tok_s_lo_by_c"), col("sweep_tok_s_hi_by_c")
+    p50, p90, slo = col("sweep_tpot_p50_ms_by_c"), col("sweep_tpot_p90_ms_by_c"), col("slo_tpot_ms")
+    share, good = col("sweep_slo_share_by_c"), col("sweep_goodput_by_c")
+    svg = Svg(height=G.tall + G.legend * G.row_gap)
+    x0, x1 = G.left, svg.w - G.right
+    # one column per measured level, equally spaced: c doubles from one to the next (a log axis in c)
+    xs = logscale(cs[0] / D.log_pad, cs[-1] * D.log_pad, x0, x1)
+    panel = (svg.h - G.top - G.bottom - G.legend * G.row_gap * 2) / 2 - G.small
+    y = G.top
+    for k, (label, cls, top, fmt) in enumerate(((T(text, lang, "tput"), "c1", max(hi), lambda t: f"{t:g}"),
+                                                  (T(text, lang, "tpot"), "c2", max(p90 + [slo]), lambda t: f"{t:g}"))):
+        svg.text(G.pad, y, label, cls=cls, weight="bold", size=G.small)
+        y1, y0 = y + G.small, y + G.small + panel
+        ys = lin(0, top, y0, y1 + G.pad)
+        for t in nice_ticks(0, top, G.ticks * 2):
+            svg.line(x0, ys(t), x1, ys(t), cls="grid")
+            svg.text(x0 - G.gap, ys(t) + G.label_dy, fmt(t), cls="muted", anchor="end", size=G.small)
+        svg.line(x0, y0, x1, y0)
+        if k == 0:      # both passes together (dot); the bar spans the two passes' throughputs
+            for c, m, a, b in zip(cs, tok, lo, hi):
+                svg.line(xs(c), ys(a), xs(c), ys(b), cls=cls, width=G.thick)
+                svg.dot(xs(c), ys(m), cls=cls)
+                svg.text(xs(c) + G.label_dx, ys(m) + G.label_dy, f"{m:.0f}", cls=cls, size=G.small)
+        else:           # median TPOT (dot) up to p90 (bar); the objective as a dashed line
+            svg.line(x0, ys(slo), x1, ys(slo), cls="c3", dash=True, width=2)
+            svg.text(x0 + G.gap, ys(slo) - G.gap, T(text, lang, "slo", t=slo), cls="c3", size=G.small)
+            for c, m, q in zip(cs, p50, p90):
+                svg.line(xs(c), ys(m), xs(c), ys(q), cls=cls, width=G.thick)
+                svg.dot(xs(c), ys(m), cls=cls)
+                svg.text(xs(c) + G.label_dx, ys(m) + G.label_dy, f"{m:.1f}", cls=cls, size=G.small)
+        y = y0 + G.legend + G.small
+    y0 = y - G.legend - G.small
+    for c in cs:
+        svg.text(xs(c), y0 + G.small + G.tick, f"{c}", cls="muted", anchor="middle", size=G.small)
+    y = y0 + G.small * 2 + G.tick * 2
+    svg.text((x0 + x1) / 2, y, T(text, lang, "x"), anchor="middle", size=G.small)
+    # goodput: requests per second within the SLO, and the share of requests that met it, per level
+    y += G.legend * G.row_gap
+    svg.text(G.pad, y, T(text, lang, "good"), size=G.small, weight="bold")
+    y += G.legend
+    for c, g, s in zip(cs, good, share):
+        svg.text(xs(c), y, f"{g:.1f}/s", anchor="middle", size=G.small)
+        svg.text(xs(c), y + G.legend, f"{s:.0%}", cls="muted", anchor="middle", size=G.small)
+    svg.h = y + G.legend + G.pad
+    best = max(range(len(cs)), key=lambda i: good[i])
+    busiest = max(range(len(cs)), key=lambda i: tok[i])
+    return svg, dict(c1=cs[0], cn=cs[-1], gain=tok[-1] / tok[0], t1=p50[0], tn=p50[-1], slo=slo,
+                     ttft=v["llm_serving.slo_ttft_ms"], best=cs[best], busiest=cs[busiest], s1=share[0],
+                     sn=share[-1], g=good[best],
+                     peaks=T(text, lang, "before" if cs[best] < cs[busiest] else "together"))
+
+
+def slot_schedules(lengths, slots):
+    """(start, end, slot) of each request, all waiting at step 0, one token per request per step: static batches
+    (each of `slots` requests; a batch starts when the previous one's longest request ends) and continuous (a freed
+    slot takes the next request at once), as the serving notebook's count_steps."""
+    import heapq
+    static, t = [], 0
+    for i in range(0, len(lengths), slots):
+        batch = lengths[i:i + slots]
+        static += [(t, t + n, k) for k, n in enumerate(batch)]
+        t += max(batch)
+    free, cont = [(0, k) for k in range(slots)], []
+    for n in lengths:
+        start, k = heapq.heappop(free)
+        cont.append((start, start + n, k))
+        heapq.heappush(free, (start + n, k))
+    return static, cont
+
+
+@figure("batching-slots", "serving", inputs=("llm_serving.mixed_max_tokens", "llm_serving.batch_slots"),
+        caption=("llm_serving.cont_tok_s_lo", "llm_serving.cont_tok_s_hi", "llm_serving.static_tok_s_lo",
+                 "llm_serving.static_tok_s_hi"))
+def _batching_slots(v, text, lang):
+    lengths, slots = v["llm_serving.mixed_max_tokens"], v["llm_serving.batch_slots"]
+    static, cont = slot_schedules(lengths, slots)
+    ends = {name: max(e for _, e, _ in sched) for name, sched in (("static", static), ("cont", cont))}
+    busy = {name: sum(lengths) / (slots * steps) for name, steps in ends.items()}
+    batches = range(math.ceil(len(lengths) / slots))
+    colours = [c for c in COLOURS if c != "fg"]
+    items = [(colours[b % len(colours)], T(text, lang, "batch", a=b * slots + 1,
+                                           b=min((b + 1) * slots, len(lengths)))) for b in batches]
+    svg = Svg()
+    y = legend(svg, items + [("c4", T(text, lang, "idle"), "outline")], G.pad, G.top) + G.legend
+    x0, x1 = G.pad, svg.w - G.right
+    xs = lin(0, ends["static"], x0, x1)
+    lane = G.slot_h + G.slot_gap
+    for name, sched in (("static", static), ("cont", cont)):
+        svg.text(x0, y, T(text, lang, name, s=ends[name], u=busy[name]), size=G.small, weight="bold")
+        top = y + G.gap
+        last = dict.fromkeys(range(slots), 0)
+        for i, (a, b, k) in enumerate(sched):
+            yk = top + k * lane
+            svg.rect(xs(a), yk, xs(b) - xs(a) - 1, G.slot_h, cls=colours[(i // slots) % len(colours)], solid=True)
+            last[k] = max(last[k], b)
+            if name == "static":          # a slot idles until its batch's longest request ends
+                batch_end = max(e for _, e, _ in static[i // slots * slots:(i // slots + 1) * slots])
+                if batch_end > b:
+                    svg.rect(xs(b), yk, xs(batch_end) - xs(b) - 1, G.slot_h, cls="c4")
+        if name == "cont":                # and after its last request, until the run ends
+            for k, b in last.items():
+                if ends[name] > b:
+                    svg.rect(xs(b), top + k * lane, xs(ends[name]) - xs(b) - 1, G.slot_h, cls="c4")
+        y = top + slots * lane + G.legend + G.small
+    y0 = y - G.legend - G.small + G.gap
+    for t in nice_ticks(0, ends["static"], G.ticks * 2):
+        svg.line(xs(t), y0, xs(t), y0 + G.tick, cls="muted")
+        svg.text(xs(t), y0 + G.small + G.tick * 2, f"{t:g}", cls="muted", anchor="middle", size=G.small)
+    svg.line(x0, y0, x1, y0)
+    svg.h = y0 + G.small * 2 + G.tick * 2 + G.legend
+    svg.text((x0 + x1) / 2, svg.h - G.pad, T(text, lang, "x"), anchor="middle", size=G.small)
+    c_lo, c_hi = v["llm_serving.cont_tok_s_lo"], v["llm_serving.cont_tok_s_hi"]
+    s_lo, s_hi = v["llm_serving.static_tok_s_lo"], v["llm_serving.static_tok_s_hi"]
+    verdict = "faster" if c_lo > s_hi else "slower" if c_hi < s_lo else "noise"
+    return svg, dict(n=len(lengths), slots=slots, s=ends["static"], c=ends["cont"], us=busy["static"],
+                     uc=busy["cont"], ratio=ends["static"] / ends["cont"], c_lo=c_lo, c_hi=c_hi, s_lo=s_lo,
+                     s_hi=s_hi, verdict=T(text, lang, verdict), lo=min(lengths), hi=max(lengths))
 
 
 # ================================================================================================ measuring-cost

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT
 
 TEACHING = ["large-models", "training", "training-memory", "mixed-precision", "parallel-training", "compression",
-            "inference", "measuring-cost", "roofline", "evaluation", "hyperparameters", "appendix"]
+            "inference", "serving", "measuring-cost", "roofline", "evaluation", "hyperparameters", "appendix"]
 MARKER = re.compile(r"^<!-- figure: ([\w-]+) -->$", re.M)
 SVG_NS = "{http://www.w3.org/2000/svg}"
 VALUES = figures.all_values()
@@ -105,6 +105,13 @@ def test_every_teaching_chapter_has_two_figures_in_both_languages(slug):
         assert figures.FIGURES[fid].chapter == slug, f"{fid} is registered for {figures.FIGURES[fid].chapter}"
 
 
+def test_the_chapter_list_is_the_navs():
+    """Every page under "Chapters" in mkdocs.yml's nav is held to two figures: a new chapter cannot slip past."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:", 1)[1]
+    block = re.search(r"\n  - Chapters:\n((?:      - .*\n)+)", nav).group(1)
+    assert re.findall(r": ([\w-]+)\.md$", block, re.M) == TEACHING
+
+
 def test_every_figure_is_placed_once():
     placed = [f for slug in TEACHING for f in _markers(ROOT / "docs" / f"{slug}.md")]
     assert len(placed) == len(set(placed)), "a figure is placed twice (its ids would repeat in the print page)"
@@ -157,9 +164,11 @@ def test_declared_inputs_exist_and_each_one_changes_the_drawing(fid):
         nb, key = name.split(".", 1)
         assert nb in VALUES and key in VALUES[nb], f"{fid}: declared input {name} is not a recorded/cited value"
         value = VALUES[nb][key]
-        assert isinstance(value, (int, float)) and not isinstance(value, bool), f"{fid}: {name} = {value!r}"
+        items = value if isinstance(value, list) and value else [value]   # a per-level series: every entry moves
+        assert all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in items), f"{fid}: {name} = {value!r}"
         changed = copy.deepcopy(VALUES)
-        changed[nb][key] = type(value)(value * 1.37 + (1 if isinstance(value, int) else 0))
+        moved = [type(x)(x * 1.37 + (1 if isinstance(x, int) else 0)) for x in items]
+        changed[nb][key] = moved if isinstance(value, list) else moved[0]
         other = _svg_and_caption(figures.render(fid, "en", changed, TEXT))
         kind = ("the drawing (SVG)", "the caption")[part]
         assert other[part] != (base_svg, base_cap)[part], f"{fid}: declares {name} but {kind} does not change with it"
@@ -175,7 +184,8 @@ def test_a_missing_recorded_value_is_named():
 
 # ------------------------------------------------------------------------------------------------- typed numbers
 # Tokens in figures_text.json / figures.js that contain digits but are names, not quantities.
-NAMES = re.compile(r"A100 80GB|FP(8|16|32)|BF16|TF32|E4M3|E5M2|int[48]|NF4|2:4|6·N·D|1F1B|[AHB]\d{3}|T4|Llama [23]|GPT-3|"
+NAMES = re.compile(r"\bp(50|90|99)\b|"     # percentiles: p50, p90, p99
+                   r"A100 80GB|FP(8|16|32)|BF16|TF32|E4M3|E5M2|int[48]|NF4|2:4|6·N·D|1F1B|[AHB]\d{3}|T4|Llama [23]|GPT-3|"
                    r"(Llama 2 |Llama 3 |GPT-3 )?\d+B\b|ZeRO-[0-3](/[0-3])*|[-–][123]\b|(stages?|阶段) [0-3]"
                    r"( (to|and|到|和) [0-3])?|以 2 为底|"
                    r"2\(N−1\)(/N)?|\(p−1\)/\(m\+p−1\)|log₂|(4|8|16)[ -]?(bit|位)|2048³|b(1|64)\b|"
@@ -373,3 +383,36 @@ def test_interactive_figures_redraw_keep_title_and_desc_and_agree_with_python(tm
             else:
                 assert f"{figures.bubble_fraction(6, 5):.0%}" in summary, summary
         b.close()
+
+
+# ------------------------------------------------------------------------------------------------- serving
+def test_batching_timeline_reproduces_the_notebooks_count():
+    """The figure schedules the requests itself (scripts/figures.py slot_schedules): its step counts and mean
+    completion steps must give the ratios the serving notebook recorded from its own count_steps."""
+    s = VALUES["llm_serving"]
+    static, cont = figures.slot_schedules(s["mixed_max_tokens"], s["batch_slots"])
+    assert sorted(e - a for a, e, _ in static) == sorted(s["mixed_max_tokens"]) == sorted(e - a for a, e, _ in cont)
+    steps = [max(e for _, e, _ in sched) for sched in (static, cont)]
+    done = [sum(e for _, e, _ in sched) / len(sched) for sched in (static, cont)]
+    assert steps[0] / steps[1] == pytest.approx(s["mixed_counted_speedup"])
+    assert done[0] / done[1] == pytest.approx(s["mixed_counted_latency_ratio"])
+    for sched in (static, cont):      # no slot runs two requests at once
+        for k in range(s["batch_slots"]):
+            spans = sorted((a, e) for a, e, slot in sched if slot == k)
+            assert all(e <= a2 for (_, e), (a2, _) in zip(spans, spans[1:])), (k, spans)
+
+
+def test_sweep_series_agree_with_the_values_the_chapter_quotes():
+    """The per-level series the sweep figure draws are the same measurement as the endpoints serving.md quotes."""
+    s = VALUES["llm_serving"]
+    levels = s["sweep_levels"]
+    assert levels == sorted(levels) and all(len(s[k]) == len(levels) for k in s if k.endswith("_by_c"))
+    first, last = 0, len(levels) - 1
+    assert s["sweep_tok_s_by_c"][first] == pytest.approx(s["sweep_tok_s_c1"])
+    assert s["sweep_tok_s_by_c"][last] == pytest.approx(s["sweep_tok_s_cmax"])
+    assert s["sweep_tpot_p50_ms_by_c"][last] == pytest.approx(s["sweep_tpot_p50_cmax_ms"])
+    assert [s["sweep_tok_s_lo_by_c"][last], s["sweep_tok_s_hi_by_c"][last]] == pytest.approx(
+        s["sweep_tok_s_cmax_passes"])
+    best = max(range(len(levels)), key=lambda i: s["sweep_goodput_by_c"][i])
+    assert levels[best] == s["sweep_best_goodput_c"]
+    assert all(p50 <= p90 for p50, p90 in zip(s["sweep_tpot_p50_ms_by_c"], s["sweep_tpot_p90_ms_by_c"]))
