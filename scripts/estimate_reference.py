@@ -110,8 +110,14 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
             errors[key] = tr(T["too_large"], label=label, max=fmt(f["max"]), unit=unit, text=text)
         else:
             values[key] = x
-    for key, c in CHOICES.items():
-        values[key] = raw.get(key) if raw.get(key) in c["options"] else c["default"]
+    for key, c in data["choices"].items():   # a missing choice is its default; one that is no option, an error
+        text = raw.get(key)
+        if text is None:
+            values[key] = c["default"]
+        elif text in c["options"]:
+            values[key] = text
+        else:   # only a URL can carry one: the page shows it like a bad number (docs/assets/estimate.js)
+            errors[key] = tr(T["not_choice"], label=c["label"], text=text)
 
     def check(key, others, ok, name, **args):
         if key in values and all(o in values for o in others) and not ok():
@@ -136,9 +142,9 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
     check("lora_rank", ["hidden"], lambda: v["lora_rank"] <= v["hidden"], "lora_rank", a="lora_rank", b="hidden")
     check("top_k", ["experts"], lambda: v["experts"] == 1 or v["top_k"] < v["experts"], "top_k", a="top_k",
           b="experts")
-    check("vocab", ["hidden", "n_params"], lambda: embedding_params(v) < v["n_params"] * 1e9, "vocab", a="vocab",
+    check("vocab", ["hidden", "n_params", "tied"], lambda: embedding_params(v) < v["n_params"] * 1e9, "vocab", a="vocab",
           b="hidden")
-    check("active", ["n_params", "experts", "top_k", "vocab", "hidden"],
+    check("active", ["n_params", "experts", "top_k", "vocab", "hidden", "tied"],
           lambda: v["experts"] == 1 or active_range(v)[0] <= v["active"] <= active_range(v)[1], "active",
           e="experts", k="top_k", lo=lambda w: active_range(w)[0], hi=lambda w: active_range(w)[1])
     check("prompt", ["context"], lambda: v["prompt"] <= v["context"], "prompt", a="prompt", b="context")

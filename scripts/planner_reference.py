@@ -126,8 +126,14 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
             errors[key] = tr(T["too_large"], label=label, max=fmt(f["max"]), unit=unit, text=text)
         else:
             values[key] = x
-    for key, c in CHOICES.items():
-        values[key] = raw.get(key) if raw.get(key) in c["options"] else c["default"]
+    for key, c in data["choices"].items():   # a missing choice is its default; one that is no option, an error
+        text = raw.get(key)
+        if text is None:
+            values[key] = c["default"]
+        elif text in c["options"]:
+            values[key] = text
+        else:   # only a URL can carry one: the page shows it like a bad number (docs/assets/planner.js)
+            errors[key] = tr(T["not_choice"], label=c["label"], text=text)
 
     v = values
 

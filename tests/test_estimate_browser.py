@@ -283,3 +283,78 @@ def test_axe_finds_nothing_and_nothing_comes_from_another_host(server, browser, 
             .violations.map(x => ({id: x.id, impact: x.impact, nodes: x.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
         assert not violations, violations
         assert not v.errors and not v.offhost and not v.failed, (v.errors, v.offhost, v.failed)
+
+
+def example_links(site, lang: str, page: str) -> dict[str, set[str]]:
+    """{chapter: hrefs} of the built chapters' links to `page` ("estimate" or "planner") that carry inputs."""
+    prefix = "zh/" if lang == "zh" else ""
+    links = {}
+    for slug in ("large-models", "training-memory", "parallel-training", "inference", "roofline"):
+        html = (site / prefix / slug / "index.html").read_text(encoding="utf-8")
+        links[slug] = {h.replace("&amp;", "&") for h in re.findall(rf'href="(\.\./{page}/\?[^"]*)"', html)}
+    return links
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_chapter_examples_open_with_their_inputs_and_the_reference_numbers(server, browser, lang):
+    """Every link of a built chapter that carries inputs to this page is a defined worked example's
+    (scripts/planner_examples.py); followed, it opens the page with exactly the example's inputs, no field in error,
+    and every output of the example's calculator equal to the Python reference's, which is what the chapter inserts."""
+    import planner_examples as ex
+    base, site = server
+    by_query = {ex.computed(n)["query"]: n for n, (kind, _) in ex.definitions().items() if kind == "estimate"}
+    links = example_links(site, lang, "estimate")
+    followed = set()
+    with visit(browser, server) as v:
+        page = v.page
+        for slug, hrefs in links.items():
+            for href in sorted(hrefs):
+                query, _, anchor = href.split("?", 1)[1].partition("#")
+                assert query in by_query, f"{slug}: {href} is no defined example"
+                name = by_query[query]
+                c = ex.computed(name)
+                assert anchor == c["anchor"]
+                followed.add(name)
+                page.goto(f"{base}/{'zh/' if lang == 'zh' else ''}{slug}/{href}", wait_until="networkidle")
+                assert page.url.split("?")[0] == f"{base}/{LANGS[lang]['page']}"
+                assert {k: page.input_value(f"#est-{k}") for k in c["raw"]} == c["raw"], name
+                assert page.locator(".elm-est-error:visible").count() == 0, name
+                calc = ex.definitions()[name][1]["calculator"]
+                want = ref.estimate(ref.validate(c["raw"], lang)[0])[calc]
+                assert want and all(c["outputs"][k] == x for k, x in want.items())   # what the chapter inserts
+                shown = page.eval_on_selector_all(f"#est-{calc}-results [data-out]",
+                                                  "els => els.map(e => e.getAttribute('data-out'))")
+                assert shown and set(shown) <= set(want)
+                for k in shown:
+                    assert out(page, k, calc) == pytest.approx(want[k], rel=1e-12), (name, k)
+        assert not v.errors and not v.offhost, (v.errors, v.offhost)
+    assert followed == set(by_query.values()), "an example no built chapter links"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_bad_value_in_the_url_shows_its_message(server, browser, lang):
+    """A bad number and a choice that is no option, from the URL: each shows its field's message (never silently
+    dropped), the calculators that read them say what blocks them, the URL keeps them while the reader changes
+    something else, and picking an option clears the choice's message."""
+    base, _ = server
+    bad = {"layers": "-1", "zero": "9", "mfu": "abc"}
+    raw = {**ref.defaults(), **bad}
+    expected = ref.validate(raw, lang)[1]
+    assert set(expected) == set(bad)
+    with visit(browser, server) as v:
+        page = v.page
+        page.goto(f"{base}/{LANGS[lang]['page']}?layers=-1&zero=9&mfu=abc", wait_until="networkidle")
+        for k in bad:
+            msg = page.locator(f"#est-{k}-error")
+            assert msg.is_visible() and msg.text_content() == expected[k], k
+            assert page.get_attribute(f"#est-{k}", "aria-invalid") == "true"
+            assert f"est-{k}-error" in page.get_attribute(f"#est-{k}", "aria-describedby").split()
+        label = ref.localized(ref.DATA, lang)["choices"]["zero"]["label"]
+        assert label in page.text_content("#est-memory-results .elm-est-blocked")
+        fill(page, {"devices": "128"})
+        assert "zero=9" in page.evaluate("location.href") and "devices=128" in page.evaluate("location.href")
+        assert page.locator("#est-zero-error").is_visible()
+        fill(page, {"zero": "3"})
+        assert not page.locator("#est-zero-error").is_visible() and "zero=3" in page.evaluate("location.href")
+        assert page.get_attribute("#est-zero", "aria-invalid") is None
+        assert not v.errors and not v.offhost, (v.errors, v.offhost)

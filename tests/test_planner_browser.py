@@ -151,3 +151,42 @@ def test_url_carries_the_inputs(server, browser):
         assert {k: v.page.input_value(f"#plan-{k}") for k in state} == state
         assert v.page.text_content("#plan-results") + v.page.text_content("#plan-detail") == results
         assert v.page.input_value("#plan-preset-model") == "llama3-405b"
+
+
+@pytest.mark.parametrize("lang", PAGES)
+def test_chapter_examples_and_a_bad_url_value(server, browser, lang):
+    """Every link of a built chapter that carries inputs to the planner is a defined worked example's and opens it
+    with the reference's numbers (none is defined yet: then there is no such link); a bad number and a choice that
+    is no option in the URL each show their field's message, and the ranking says what blocks it."""
+    import planner_examples as ex
+    from test_estimate_browser import example_links
+    base, site = server
+    by_query = {ex.computed(n)["query"]: n for n, (kind, _) in ex.definitions().items() if kind == "planner"}
+    with visit(browser, server) as v:
+        page = v.page
+        for slug, hrefs in example_links(site, lang, "planner").items():
+            for href in sorted(hrefs):
+                query = href.split("?", 1)[1].partition("#")[0]
+                assert query in by_query, f"{slug}: {href} is no defined example"
+                c = ex.computed(by_query[query])
+                page.goto(f"{base}/{'zh/' if lang == 'zh' else ''}{slug}/{href}", wait_until="networkidle")
+                assert {k: page.input_value(f"#plan-{k}") for k in c["raw"]} == c["raw"]
+                for k in ("step", "mfu", "total"):
+                    got = float(page.get_attribute(f'#plan-detail [data-out="{k}"]', "data-value"))
+                    assert got == pytest.approx(c["outputs"][k], rel=1e-9), k
+        bad = {"nodes": "many", "mlp": "relu"}
+        expected = ref.validate({**ref.defaults(), **bad}, lang)[1]
+        assert set(expected) == set(bad)
+        page.goto(f"{base}/{PAGES[lang]}?nodes=many&mlp=relu", wait_until="networkidle")
+        for k in bad:
+            msg = page.locator(f"#plan-{k}-error")
+            assert msg.is_visible() and msg.text_content() == expected[k], k
+            assert page.get_attribute(f"#plan-{k}", "aria-invalid") == "true"
+        blocked = page.text_content(".elm-plan-blocked")
+        data = ref.localized(ref.DATA, lang)
+        assert data["choices"]["mlp"]["label"] in blocked and data["fields"]["nodes"]["label"] in blocked
+        page.fill("#plan-nodes", "4")
+        assert "mlp=relu" in page.evaluate("location.href") and page.locator("#plan-mlp-error").is_visible()
+        page.select_option("#plan-mlp", "swiglu")
+        assert not page.locator("#plan-mlp-error").is_visible() and "mlp=swiglu" in page.evaluate("location.href")
+        assert not v.errors and not v.offhost, (v.errors, v.offhost)

@@ -44,7 +44,11 @@
       else if (x > f.max) errors[key] = tr(T.too_large, {label: label, max: fmt(f.max), unit: unit, text: text});
       else values[key] = x;
     }
-    for (key in CHOICES) values[key] = (raw[key] in CHOICES[key].options) ? raw[key] : CHOICES[key]["default"];
+    for (key in CHOICES) {  // a missing choice is its default; one that is no option (from a URL), an error
+      if (raw[key] == null) values[key] = CHOICES[key]["default"];
+      else if (Object.prototype.hasOwnProperty.call(CHOICES[key].options, raw[key])) values[key] = raw[key];
+      else errors[key] = tr(T.not_choice, {label: CHOICES[key].label, text: raw[key]});
+    }
     var v = values;
     function g(k) { return k in v ? v[k] : 0; }
     function check(k, others, ok, name, args) {  // args: the numbers the message names (keys of v, or values)
@@ -73,9 +77,9 @@
       {a: "lora_rank", b: "hidden"});
     check("top_k", ["experts"], function () { return v.experts === 1 || v.top_k < v.experts; }, "top_k",
       {a: "top_k", b: "experts"});
-    check("vocab", ["hidden", "n_params"], function () { return embeddingParams(v) < v.n_params * 1e9; }, "vocab",
+    check("vocab", ["hidden", "n_params", "tied"], function () { return embeddingParams(v) < v.n_params * 1e9; }, "vocab",
       {a: "vocab", b: "hidden"});
-    check("active", ["n_params", "experts", "top_k", "vocab", "hidden"], function () {
+    check("active", ["n_params", "experts", "top_k", "vocab", "hidden", "tied"], function () {
       var range = activeRange(v);
       return v.experts === 1 || (range[0] <= v.active && v.active <= range[1]);
     }, "active", {e: "experts", k: "top_k", lo: function () { return activeRange(v)[0]; },
@@ -269,14 +273,20 @@
   function input(k) { return document.getElementById("est-" + k); }
   var keys = Object.keys(FIELDS).concat(Object.keys(CHOICES));
 
+  // A choice the URL gave that is no option cannot sit in its <select>: it is kept here, read as the field's value
+  // (so it shows its message like a bad number and stays in the URL) until the reader picks an option.
+  var badChoice = {};
   function readRaw() {
     var raw = {};
-    keys.forEach(function (k) { raw[k] = input(k).value; });
+    keys.forEach(function (k) { raw[k] = k in badChoice ? badChoice[k] : input(k).value; });
     return raw;
   }
 
   function setValues(values) {
-    Object.keys(values).forEach(function (k) { if (input(k)) input(k).value = String(values[k]); });
+    Object.keys(values).forEach(function (k) {
+      delete badChoice[k];
+      if (input(k)) input(k).value = String(values[k]);
+    });
   }
 
   function showErrors(errors) {
@@ -293,7 +303,7 @@
       var box = document.getElementById("est-" + name + "-results"), res = out[name];
       var blocked = NEEDS[name].filter(function (k) { return errors[k]; });
       box.querySelector(".elm-est-blocked").textContent = blocked.length ? tr(T.blocked,
-        {list: blocked.map(function (k) { return FIELDS[k].label; }).join(T.list_sep)}) : "";
+        {list: blocked.map(function (k) { return (FIELDS[k] || CHOICES[k]).label; }).join(T.list_sep)}) : "";
       box.querySelectorAll("[data-out]").forEach(function (el) {
         var k = el.getAttribute("data-out");
         var why = out.blank && out.blank[name] && out.blank[name][k];
@@ -369,11 +379,12 @@
   keys.forEach(function (k) {
     if (!params.has(k)) return;
     var val = params.get(k);
-    if (k in CHOICES && !(val in CHOICES[k].options)) return;
-    input(k).value = val;
+    if (k in CHOICES && !Object.prototype.hasOwnProperty.call(CHOICES[k].options, val)) badChoice[k] = val;
+    else input(k).value = val;
   });
   root.addEventListener("input", function (e) {
     if (e.target.id && e.target.id.indexOf("est-preset-") === 0) return;
+    delete badChoice[e.target.name];
     update(true);
   });
   root.addEventListener("change", function (e) {

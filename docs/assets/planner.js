@@ -54,7 +54,11 @@
       else if (x > f.max) errors[key] = tr(T.too_large, {label: label, max: fmt(f.max), unit: unit, text: text});
       else values[key] = x;
     }
-    for (key in CHOICES) values[key] = (raw[key] in CHOICES[key].options) ? raw[key] : CHOICES[key]["default"];
+    for (key in CHOICES) {  // a missing choice is its default; one that is no option (from a URL), an error
+      if (raw[key] == null) values[key] = CHOICES[key]["default"];
+      else if (Object.prototype.hasOwnProperty.call(CHOICES[key].options, raw[key])) values[key] = raw[key];
+      else errors[key] = tr(T.not_choice, {label: CHOICES[key].label, text: raw[key]});
+    }
     var v = values;
     function check(k, others, ok, name, args) {
       if (k in v && has(v, others) && !ok()) {
@@ -291,13 +295,19 @@
   function input(k) { return document.getElementById("plan-" + k); }
   var keys = Object.keys(FIELDS).concat(Object.keys(CHOICES));
 
+  // A choice the URL gave that is no option cannot sit in its <select>: it is kept here, read as the field's value
+  // (so it shows its message like a bad number and stays in the URL) until the reader picks an option.
+  var badChoice = {};
   function readRaw() {
     var raw = {};
-    keys.forEach(function (k) { raw[k] = input(k).value; });
+    keys.forEach(function (k) { raw[k] = k in badChoice ? badChoice[k] : input(k).value; });
     return raw;
   }
   function setValues(values) {
-    Object.keys(values).forEach(function (k) { if (input(k)) input(k).value = String(values[k]); });
+    Object.keys(values).forEach(function (k) {
+      delete badChoice[k];
+      if (input(k)) input(k).value = String(values[k]);
+    });
   }
   function showErrors(errors) {
     keys.forEach(function (k) {
@@ -325,7 +335,7 @@
   function renderRanking(res, errors) {
     var blocked = NEEDS.filter(function (k) { return errors[k]; });
     root.querySelector(".elm-plan-blocked").textContent = blocked.length ? tr(T.blocked,
-      {list: blocked.map(function (k) { return FIELDS[k] ? FIELDS[k].label : k; }).join(T.list_sep)}) : "";
+      {list: blocked.map(function (k) { return (FIELDS[k] || CHOICES[k]).label; }).join(T.list_sep)}) : "";
     var summary = document.getElementById("plan-summary"), body = document.getElementById("plan-rank-body");
     body.textContent = "";
     if (!res) { summary.textContent = ""; return; }
@@ -429,11 +439,12 @@
   keys.forEach(function (k) {
     if (!params.has(k)) return;
     var val = params.get(k);
-    if (k in CHOICES && !(val in CHOICES[k].options)) return;
-    input(k).value = val;
+    if (k in CHOICES && !Object.prototype.hasOwnProperty.call(CHOICES[k].options, val)) badChoice[k] = val;
+    else input(k).value = val;
   });
   root.addEventListener("input", function (e) {
     if (e.target.id && e.target.id.indexOf("plan-preset-") === 0) return;
+    delete badChoice[e.target.name];
     update(true);
   });
   root.addEventListener("change", function (e) {

@@ -29,7 +29,7 @@ PAGES = ("estimate.md", "estimate.zh.md")
 MARKER = re.compile(r"<!--\s*estimate:(\w+)\s*-->")
 e = html.escape
 # The messages and captions the JS writes (the rest of "text" is in the HTML already).
-JS_TEXT = {"empty", "not_number", "not_whole", "too_small", "too_large", "invalid", "kv_heads", "split", "serve_split",
+JS_TEXT = {"empty", "not_number", "not_choice", "not_whole", "too_small", "too_large", "invalid", "kv_heads", "split", "serve_split",
            "pp", "devices", "lora_rank", "top_k", "vocab", "active", "prompt", "blocked", "list_sep", "years", "days",
            "hours", "seconds", "device_hours", "rate", "fits", "no_fit", "weights_too_big", "no_request",
            "blank_weights_too_big", "blank_no_request", "bound_memory", "bound_compute"}
@@ -42,7 +42,8 @@ def _field(key: str, data: dict) -> str:
         options = "".join(f'<option value="{e(k)}"{" selected" if k == c["default"] else ""}>{e(o["label"])}</option>'
                           for k, o in c["options"].items())
         return (f'<div class="elm-est-field"><label for="est-{key}">{e(c["label"])}</label>'
-                f'<select id="est-{key}" name="{key}">{options}</select></div>')
+                f'<select id="est-{key}" name="{key}" aria-describedby="est-{key}-error">{options}</select>'
+                f'<span class="elm-est-error" id="est-{key}-error" hidden></span></div>')
     f = data["fields"][key]
     unit = f' <span class="elm-est-unit">({e(f["unit"])})</span>' if f["unit"] else ""
     hint = f'<span class="elm-est-hint" id="est-{key}-hint">{e(f["hint"])}</span>' if f.get("hint") else ""
@@ -132,7 +133,7 @@ def on_page_content(html_content, page, config, files):
     # What the JS reads, no more (labels of choices, hints and sources are already in the HTML).
     page_data = {"fields": {k: {x: f[x] for x in ("label", "unit", "min", "max", "int", "default")}
                             for k, f in data["fields"].items()},
-                 "choices": {k: {"default": c["default"],
+                 "choices": {k: {"default": c["default"], "label": c["label"],
                                  "options": {o: {x: y for x, y in opt.items() if x != "label"}
                                              for o, opt in c["options"].items()}}
                              for k, c in data["choices"].items()},

@@ -7,6 +7,11 @@ planner's numbers computed here by the Python reference, the presets' sources), 
 searchable before any script runs. It embeds what the JS needs (an attribute of the page's wrapper) and loads
 docs/assets/planner.js and planner.css on this page only. Both languages (planner.md, planner.zh.md) take their
 strings from the JSON (planner_reference.localized). Runs after print-site has copied the page.
+
+In every chapter it also inserts the worked examples of scripts/estimate.json and scripts/planner.json
+(`{{ example.<name>.<output> }}`, `{{ example.<name>.url }}`: scripts/planner_examples.py), after
+notebook_numbers.py has checked what the author typed, and puts each example link's query back into its href once
+print-site has its copy (on_post_page).
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ import re
 import sys
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import planner_examples  # noqa: E402
 import planner_reference as ref  # noqa: E402
 
 PAGES = ("planner.md", "planner.zh.md")
+EXAMPLE = re.compile(r"\{\{\s*example\.")
 MARKER = re.compile(r"<!--\s*planner:(\w+)\s*-->")
 e = html.escape
 
@@ -34,7 +42,8 @@ def _field(key: str, data: dict) -> str:
         options = "".join(f'<option value="{e(k)}"{" selected" if k == c["default"] else ""}>{e(o["label"])}</option>'
                           for k, o in c["options"].items())
         return (f'<div class="elm-plan-field"><label for="plan-{key}">{e(c["label"])}</label>'
-                f'<select id="plan-{key}" name="{key}">{options}</select></div>')
+                f'<select id="plan-{key}" name="{key}" aria-describedby="plan-{key}-error">{options}</select>'
+                f'<span class="elm-plan-error" id="plan-{key}-error" hidden></span></div>')
     f = data["fields"][key]
     unit = f' <span class="elm-plan-unit">({e(f["unit"])})</span>' if f["unit"] else ""
     hint = f'<span class="elm-plan-hint" id="plan-{key}-hint">{e(f["hint"])}</span>' if f.get("hint") else ""
@@ -130,6 +139,28 @@ def _sources(data: dict) -> str:
     return _table(T["sources_label"], [T["col_preset"], T["col_values"], T["col_source"]], "".join(rows))
 
 
+@event_priority(-10)  # after notebook_numbers.py: its typed-constant check reads what the author typed
+def on_page_markdown(markdown, page, config, files):
+    """`{{ example.<name>.<output> }}` and `{{ example.<name>.url }}` in any chapter: the worked examples defined in
+    scripts/estimate.json and scripts/planner.json, computed by the Python references (scripts/planner_examples.py);
+    an unknown example or output aborts the build with the chapter and the line."""
+    src = page.file.src_uri
+    if not src.endswith(".md") or not EXAMPLE.search(markdown):
+        return markdown
+    try:
+        return planner_examples.substitute(markdown, f"docs/{src}", str(Path(src).parent).strip("."))
+    except planner_examples.UnknownExample as err:
+        raise PluginError(f"unknown worked example(s) or output(s):\n{err}") from None
+
+
+def on_post_page(output, page, config):
+    """The worked examples' links get their query back (planner_examples.link_targets): after print-site has
+    taken its copy of the page, whose links become anchors of the print page."""
+    if planner_examples.QUERY_ATTR not in output:
+        return output
+    return planner_examples.restore_queries(output)
+
+
 @event_priority(-50)  # after print-site has taken its copy of the page
 def on_page_content(html_content, page, config, files):
     if page.file.src_uri not in PAGES:
@@ -156,7 +187,7 @@ def on_page_content(html_content, page, config, files):
     content = MARKER.sub(repl, html_content)
     page_data = {"fields": {k: {x: f[x] for x in ("label", "unit", "min", "max", "int", "default", "optional") if x in f}
                             for k, f in data["fields"].items()},
-                 "choices": {k: {"default": c["default"],
+                 "choices": {k: {"default": c["default"], "label": c["label"],
                                  "options": {o: {x: y for x, y in opt.items() if x != "label"}
                                              for o, opt in c["options"].items()}}
                              for k, c in data["choices"].items()},
