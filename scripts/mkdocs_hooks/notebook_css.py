@@ -45,6 +45,16 @@ def on_page_content(html, page, config, files):
     return f'<link rel="stylesheet" href="{get_relative_url(NOTEBOOK_CSS, page.file.url)}">\n{root.inner_html}'
 
 
+def _another_build_follows(config) -> bool:
+    """True in a language build that mkdocs-static-i18n follows with another one into the same site (the English
+    build, whose post-build runs the Chinese one): only the last build's PurgeCSS run counts."""
+    i18n = config.plugins.get("i18n")
+    if i18n is None or not getattr(i18n, "current_language", None):
+        return False
+    order = [locale for locale in i18n.build_languages if locale != i18n.default_language]
+    return bool(order) and i18n.current_language != order[-1]
+
+
 @event_priority(-45)  # after print-site wrote print_page/index.html (whose classes count too), before translations.py (-50) moves it
 def on_post_build(config):
     if not _stylesheets:
@@ -54,7 +64,9 @@ def on_post_build(config):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(next(iter(_stylesheets)), encoding="utf-8")
     purgecss = root / "node_modules" / ".bin" / "purgecss"
-    if not (purgecss.is_file() and shutil.which("node")):  # INFO, not WARNING: --strict builds must pass without node
+    if _another_build_follows(config):  # its own on_post_build writes the stylesheet anew and trims it (~2 s each)
+        log.debug("%s: PurgeCSS runs in the last language build", NOTEBOOK_CSS)
+    elif not (purgecss.is_file() and shutil.which("node")):  # INFO, not WARNING: --strict builds must pass without node
         log.info("%s is untrimmed (%d bytes): PurgeCSS needs node and `npm ci` (make build runs it)", NOTEBOOK_CSS, out.stat().st_size)
     else:  # the zh build (nested in the English post-build) runs last, when both languages' pages exist
         pages = [str(site / d / "index.html") for d in (f"{NOTEBOOK_DIR}/*", f"*/{NOTEBOOK_DIR}/*", "print_page", "*/print_page")]
