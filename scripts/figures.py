@@ -47,6 +47,7 @@ GEOMETRY = dict(
     digits=3, round_digits=6, ticks=4, nice_steps=(1, 2, 5, 10), eps=1e-9, plain_max=1e6,   # number formatting
     label_dx=7, label_dy=5, ylabel_x=16,
     slot_h=9, slot_gap=3,                          # the lanes of a batching timeline
+    panel=96, mark=3,                              # a panel of the serving sweep; its small markers (radius)
 )
 DEFINITIONS = dict(
     # IEEE 754 binary32 / binary16, bfloat16, NVIDIA TF32, OCP FP8 (E4M3 "FN": no infinity, only S.1111.111 is NaN)
@@ -66,6 +67,7 @@ DEFINITIONS = dict(
     ring_limit=2,              # 2(N − 1)/N → 2 as N grows
     seconds_per_hour=3600, kib=1024, mega=1e6, giga=1e9, tera=1e12,
     zero_stages=(1, 2, 3),     # ZeRO: 1 shards the optimizer state, 2 also gradients, 3 also weights
+    slo_target_share=0.9,      # DistServe (OSDI 2024) counts a rate as served when 90 % of requests meet the SLO
 )
 DIAGRAM = dict(
     devices=4,                  # sharding and ring all-reduce schematics
@@ -200,6 +202,11 @@ class Svg:
 
     def dot(self, x, y, cls="c1", r=None):
         self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r or G.dot}" class="s-{cls}"/>')
+
+    def ring(self, x, y, cls="c1", r=None):
+        """An open marker: the outline of a dot."""
+        self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r or G.dot}" class="k-{cls}" fill="none" '
+                          f'stroke-width="1.5"/>')
 
     def render(self, fid: str, title: str, desc: str) -> str:
         t, d = f"fig-{fid}-title", f"fig-{fid}-desc"
@@ -1106,66 +1113,114 @@ def _prefill_decode(v, text, lang):
 
 # ================================================================================================ serving
 SWEEP_INPUTS = tuple(f"llm_serving.{k}" for k in (
-    "sweep_levels", "sweep_tok_s_by_c", "sweep_tok_s_lo_by_c", "sweep_tok_s_hi_by_c", "sweep_tpot_p50_ms_by_c",
-    "sweep_tpot_p90_ms_by_c", "slo_tpot_ms", "sweep_slo_share_by_c", "sweep_goodput_by_c"))
+    "sweep_levels", "sweep_n_by_c", "sweep_tok_s_by_c", "sweep_tok_s_lo_by_c", "sweep_tok_s_hi_by_c",
+    "sweep_tpot_p50_ms_by_c", "sweep_tpot_p90_ms_by_c", "slo_tpot_ms", "sweep_slo_share_by_c", "sweep_goodput_by_c",
+    "sweep_goodput_lo_by_c", "sweep_goodput_hi_by_c"))
 
 
-@figure("serving-sweep", "serving", inputs=SWEEP_INPUTS, caption=("llm_serving.slo_ttft_ms",))
+def axis_top(top: float) -> tuple[float, list[float]]:
+    """The first nice tick at or above `top`, and the ticks up to it: an axis never stops below its data."""
+    ticks = nice_ticks(0, top, G.ticks)
+    if ticks[-1] < top:
+        ticks.append(ticks[-1] + (ticks[1] - ticks[0]))
+    return ticks[-1], ticks
+
+
+def goodput_plateau(cs, lo, hi):
+    """Levels whose upper pass reaches the highest lower pass of any level: a single level when its lower pass
+    clears every other level's upper pass (the notebook's rule for a difference), else the levels it cannot be
+    told from."""
+    top = max(lo)
+    return [c for c, a, h in zip(cs, lo, hi) if h >= top or a == top]
+
+
+def label_clear_of(y_label: float, y_line: float, above: bool) -> float:
+    """A value label's baseline moved off a horizontal line it would cross (the label spans G.small above it)."""
+    if y_label - G.small - G.mark <= y_line <= y_label + G.mark:
+        return y_line - G.mark if above else y_line + G.small + G.mark
+    return y_label
+
+
+@figure("serving-sweep", "serving", inputs=SWEEP_INPUTS, caption=("llm_serving.slo_ttft_ms",
+                                                                  "llm_serving.sweep_ttft_p90_ms_by_c"))
 def _serving_sweep(v, text, lang):
     def col(key):
         return v[f"llm_serving.{key}"]
 
-    cs, tok = col("sweep_levels"), col("sweep_tok_s_by_c")
+    cs, ns, tok = col("sweep_levels"), col("sweep_n_by_c"), col("sweep_tok_s_by_c")
     lo, hi = col("sweep_tok_s_lo_by_c"), col("sweep_tok_s_hi_by_c")
     p50, p90, slo = col("sweep_tpot_p50_ms_by_c"), col("sweep_tpot_p90_ms_by_c"), col("slo_tpot_ms")
     share, good = col("sweep_slo_share_by_c"), col("sweep_goodput_by_c")
-    svg = Svg(height=G.tall + G.legend * G.row_gap)
+    glo, ghi = col("sweep_goodput_lo_by_c"), col("sweep_goodput_hi_by_c")
+    ttft90, slo_ttft = v["llm_serving.sweep_ttft_p90_ms_by_c"], v["llm_serving.slo_ttft_ms"]
+    svg = Svg()
     x0, x1 = G.left, svg.w - G.right
     # one column per measured level, equally spaced: c doubles from one to the next (a log axis in c)
     xs = logscale(cs[0] / D.log_pad, cs[-1] * D.log_pad, x0, x1)
-    panel = (svg.h - G.top - G.bottom - G.legend * G.row_gap * 2) / 2 - G.small
-    y = G.top
-    for k, (label, cls, top, fmt) in enumerate(((T(text, lang, "tput"), "c1", max(hi), lambda t: f"{t:g}"),
-                                                  (T(text, lang, "tpot"), "c2", max(p90 + [slo]), lambda t: f"{t:g}"))):
+    svg.text(G.pad, G.top - G.small, T(text, lang, "key"), cls="muted", size=G.small)
+    y = G.top + G.legend
+    panels = ((T(text, lang, "tput"), "c1", tok, lo, hi, "{:.0f}"),
+              (T(text, lang, "tpot"), "c2", p50, None, p90, "{:.1f}"),
+              (T(text, lang, "good"), "fg", good, glo, ghi, "{:.1f}"))
+    for k, (label, cls, mid, a_s, b_s, fmt) in enumerate(panels):
         svg.text(G.pad, y, label, cls=cls, weight="bold", size=G.small)
-        y1, y0 = y + G.small, y + G.small + panel
+        y1, y0 = y + G.small, y + G.small + G.panel
+        top, ticks = axis_top(max(b_s + ([slo] if k == 1 else [])))
         ys = lin(0, top, y0, y1 + G.pad)
-        for t in nice_ticks(0, top, G.ticks * 2):
+        for t in ticks:
             svg.line(x0, ys(t), x1, ys(t), cls="grid")
-            svg.text(x0 - G.gap, ys(t) + G.label_dy, fmt(t), cls="muted", anchor="end", size=G.small)
+            svg.text(x0 - G.gap, ys(t) + G.label_dy, f"{t:g}", cls="muted", anchor="end", size=G.small)
         svg.line(x0, y0, x1, y0)
-        if k == 0:      # both passes together (dot); the bar spans the two passes' throughputs
-            for c, m, a, b in zip(cs, tok, lo, hi):
-                svg.line(xs(c), ys(a), xs(c), ys(b), cls=cls, width=G.thick)
-                svg.dot(xs(c), ys(m), cls=cls)
-                svg.text(xs(c) + G.label_dx, ys(m) + G.label_dy, f"{m:.0f}", cls=cls, size=G.small)
-        else:           # median TPOT (dot) up to p90 (bar); the objective as a dashed line
+        if k == 1:      # the objective as a dashed line
             svg.line(x0, ys(slo), x1, ys(slo), cls="c3", dash=True, width=2)
             svg.text(x0 + G.gap, ys(slo) - G.gap, T(text, lang, "slo", t=slo), cls="c3", size=G.small)
-            for c, m, q in zip(cs, p50, p90):
-                svg.line(xs(c), ys(m), xs(c), ys(q), cls=cls, width=G.thick)
-                svg.dot(xs(c), ys(m), cls=cls)
-                svg.text(xs(c) + G.label_dx, ys(m) + G.label_dy, f"{m:.1f}", cls=cls, size=G.small)
+        for i, c in enumerate(cs):
+            x, m = xs(c), mid[i]
+            if a_s is None:   # median (dot) up to the p90 (bar ending in a cap): one-sided, not an error bar
+                svg.line(x, ys(m), x, ys(b_s[i]), cls=cls, width=G.thick)
+                svg.line(x - G.gap, ys(b_s[i]), x + G.gap, ys(b_s[i]), cls=cls, width=G.thick)
+            else:             # each pass an open marker, left of the pooled value (a small filled dot)
+                for p in (a_s[i], b_s[i]):
+                    svg.ring(x - G.gap, ys(p), cls=cls, r=G.mark)
+            svg.dot(x, ys(m), cls=cls, r=G.mark)
+            yl = ys(m) + G.label_dy
+            if k == 1:
+                yl = label_clear_of(yl, ys(slo), m >= slo)
+            svg.text(x + G.label_dx, yl, fmt.format(m), cls=cls, size=G.small)
         y = y0 + G.legend + G.small
-    y0 = y - G.legend - G.small
+    y = y0 + G.small + G.tick
     for c in cs:
-        svg.text(xs(c), y0 + G.small + G.tick, f"{c}", cls="muted", anchor="middle", size=G.small)
-    y = y0 + G.small * 2 + G.tick * 2
-    svg.text((x0 + x1) / 2, y, T(text, lang, "x"), anchor="middle", size=G.small)
-    # goodput: requests per second within the SLO, and the share of requests that met it, per level
-    y += G.legend * G.row_gap
-    svg.text(G.pad, y, T(text, lang, "good"), size=G.small, weight="bold")
+        svg.text(xs(c), y, f"{c}", cls="muted", anchor="middle", size=G.small)
     y += G.legend
-    for c, g, s in zip(cs, good, share):
-        svg.text(xs(c), y, f"{g:.1f}/s", anchor="middle", size=G.small)
-        svg.text(xs(c), y + G.legend, f"{s:.0%}", cls="muted", anchor="middle", size=G.small)
-    svg.h = y + G.legend + G.pad
-    best = max(range(len(cs)), key=lambda i: good[i])
+    svg.text((x0 + x1) / 2, y, T(text, lang, "x"), anchor="middle", size=G.small)
+    y += G.legend * G.mid
+    svg.text(G.pad, y, "n", cls="muted", size=G.small)
+    for c, n in zip(cs, ns):     # the sample behind each level's percentiles
+        svg.text(xs(c), y, f"{n}", cls="muted", anchor="middle", size=G.small)
+    y += G.legend
+    svg.text(G.pad, y, T(text, lang, "share"), size=G.small)
+    for c, s in zip(cs, share):  # the share within the SLO; bold where it reaches DistServe's target share
+        svg.text(xs(c), y, f"{s:.0%}", anchor="middle", size=G.small,
+                 weight="bold" if s >= F.slo_target_share else None)
+    svg.h = y + G.pad
+    plateau = goodput_plateau(cs, glo, ghi)
     busiest = max(range(len(cs)), key=lambda i: tok[i])
-    return svg, dict(c1=cs[0], cn=cs[-1], gain=tok[-1] / tok[0], t1=p50[0], tn=p50[-1], slo=slo,
-                     ttft=v["llm_serving.slo_ttft_ms"], best=cs[best], busiest=cs[busiest], s1=share[0],
-                     sn=share[-1], g=good[best],
-                     peaks=T(text, lang, "before" if cs[best] < cs[busiest] else "together"))
+    best = max(range(len(cs)), key=lambda i: glo[i])
+    if len(plateau) == 1:
+        gv = T(text, lang, "good_best", c=plateau[0], g=good[best], a=glo[best], b=ghi[best])
+    else:
+        idx = [cs.index(c) for c in plateau]
+        gv = T(text, lang, "good_plateau", cs=", ".join(map(str, plateau)), lo=min(glo[i] for i in idx),
+               hi=max(ghi[i] for i in idx))
+    bad = [c for c, t in zip(cs, ttft90) if t > slo_ttft]
+    ttft = (T(text, lang, "ttft_free", p=max(ttft90)) if not bad else
+            T(text, lang, "ttft_binds", cs=", ".join(str(c) for c in bad)))
+    levels = T(text, lang, "sep").join(T(text, lang, "level", c=c, t=tok[i], a=lo[i], b=hi[i], m=p50[i], q=p90[i], n=ns[i],
+                         g=good[i], ga=glo[i], gb=ghi[i], s=share[i]) for i, c in enumerate(cs))
+    return svg, dict(c1=cs[0], cn=cs[-1], gain=tok[-1] / tok[0], t1=p50[0], tn=p50[-1], slo=slo, ttft=slo_ttft,
+                     busiest=cs[busiest], s1=share[0], sn=share[-1], gn=good[-1], goodput=gv, ttft_note=ttft,
+                     levels=levels, target=F.slo_target_share,
+                     peaks=T(text, lang, "before" if plateau[-1] < cs[busiest] else "together"))
 
 
 def slot_schedules(lengths, slots):
@@ -1188,7 +1243,8 @@ def slot_schedules(lengths, slots):
 
 @figure("batching-slots", "serving", inputs=("llm_serving.mixed_max_tokens", "llm_serving.batch_slots"),
         caption=("llm_serving.cont_tok_s_lo", "llm_serving.cont_tok_s_hi", "llm_serving.static_tok_s_lo",
-                 "llm_serving.static_tok_s_hi"))
+                 "llm_serving.static_tok_s_hi", "llm_serving.cont_vs_static_tok", "llm_serving.mixed_counted_speedup",
+                 "llm_serving.continuous_util", "llm_serving.count_requests"))
 def _batching_slots(v, text, lang):
     lengths, slots = v["llm_serving.mixed_max_tokens"], v["llm_serving.batch_slots"]
     static, cont = slot_schedules(lengths, slots)
@@ -1229,10 +1285,15 @@ def _batching_slots(v, text, lang):
     svg.text((x0 + x1) / 2, svg.h - G.pad, T(text, lang, "x"), anchor="middle", size=G.small)
     c_lo, c_hi = v["llm_serving.cont_tok_s_lo"], v["llm_serving.cont_tok_s_hi"]
     s_lo, s_hi = v["llm_serving.static_tok_s_lo"], v["llm_serving.static_tok_s_hi"]
+    med, counted = v["llm_serving.cont_vs_static_tok"], v["llm_serving.mixed_counted_speedup"]
     verdict = "faster" if c_lo > s_hi else "slower" if c_hi < s_lo else "noise"
+    # the cheaper part-empty step explains a timed gain below the count, not one above it
+    why = T(text, lang, "cheaper") if med < counted else ""
     return svg, dict(n=len(lengths), slots=slots, s=ends["static"], c=ends["cont"], us=busy["static"],
                      uc=busy["cont"], ratio=ends["static"] / ends["cont"], c_lo=c_lo, c_hi=c_hi, s_lo=s_lo,
-                     s_hi=s_hi, verdict=T(text, lang, verdict), lo=min(lengths), hi=max(lengths))
+                     s_hi=s_hi, verdict=T(text, lang, verdict, m=med, k=counted, why=why), lo=min(lengths),
+                     hi=max(lengths), per=len(lengths) / slots, big_n=v["llm_serving.count_requests"],
+                     big_u=v["llm_serving.continuous_util"])
 
 
 # ================================================================================================ measuring-cost

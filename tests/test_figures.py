@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import colorsys
 import copy
+import html
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -416,3 +417,71 @@ def test_sweep_series_agree_with_the_values_the_chapter_quotes():
     best = max(range(len(levels)), key=lambda i: s["sweep_goodput_by_c"][i])
     assert levels[best] == s["sweep_best_goodput_c"]
     assert all(p50 <= p90 for p50, p90 in zip(s["sweep_tpot_p50_ms_by_c"], s["sweep_tpot_p90_ms_by_c"]))
+    assert s["sweep_n_by_c"] == sorted(s["sweep_n_by_c"]) and len(set(s["sweep_n_by_c"])) == len(levels)
+    for lo, g, hi in zip(s["sweep_goodput_lo_by_c"], s["sweep_goodput_by_c"], s["sweep_goodput_hi_by_c"]):
+        assert lo - 1e-9 <= g <= hi + 1e-9, (lo, g, hi)   # pooled over both passes: between the two
+    plateau = figures.goodput_plateau(levels, s["sweep_goodput_lo_by_c"], s["sweep_goodput_hi_by_c"])
+    assert [plateau[0], plateau[-1]] == [s["sweep_goodput_plateau_lo_c"], s["sweep_goodput_plateau_hi_c"]]
+    assert ", ".join(map(str, plateau)) == s["sweep_goodput_top_c"]
+    assert (len(plateau) == 1) == s["sweep_goodput_best_clear"]
+
+
+def _sweep_panels(svg):
+    """Per panel, in drawing order: the open markers (cx, cy, r) and the filled dots of the serving sweep."""
+    root = ET.fromstring(svg)
+    circles = list(root.iter(f"{SVG_NS}circle"))
+    rings = [(float(c.get("cx")), float(c.get("cy")), float(c.get("r"))) for c in circles if c.get("fill") == "none"]
+    dots = [(float(c.get("cx")), float(c.get("cy")), float(c.get("r"))) for c in circles if c.get("fill") != "none"]
+    return rings, dots
+
+
+def test_sweep_draws_each_pass_as_its_own_marker_apart_where_the_passes_differ():
+    """Each pass is its own open marker next to the pooled dot; where two passes differ by more than 10 % of the
+    axis, their markers are at least a marker's diameter apart (not a 2-px bar hidden under a dot)."""
+    s = VALUES["llm_serving"]
+    html = figures.render("serving-sweep", "en", VALUES, TEXT)
+    rings, dots = _sweep_panels(_svg_and_caption(html)[0])
+    n = len(s["sweep_levels"])
+    assert len(rings) == 2 * 2 * n and len(dots) == 3 * n      # two passes × (throughput, goodput); three panels
+    for panel, (lo, hi) in enumerate((("sweep_tok_s_lo_by_c", "sweep_tok_s_hi_by_c"),
+                                      ("sweep_goodput_lo_by_c", "sweep_goodput_hi_by_c"))):
+        top = figures.axis_top(max(s[hi]))[0]
+        for i, (a, b) in enumerate(zip(s[lo], s[hi])):
+            (xa, ya, r), (xb, yb, _) = rings[(panel * n + i) * 2: (panel * n + i) * 2 + 2]
+            assert xa == xb and r <= figures.G.dot
+            if (b - a) / top > 0.1:
+                assert abs(ya - yb) >= 2 * r, (panel, i, a, b, ya, yb)
+
+
+def test_axes_reach_past_the_data_and_labels_clear_the_objective():
+    for top in (0.9, 7.9, 19.6, 966.99, 1000, 13.4):
+        t, ticks = figures.axis_top(top)
+        assert t >= top and t == ticks[-1] and ticks[0] == 0
+    line, size, mark = 100.0, figures.G.small, figures.G.mark
+    for y in (line - 3, line, line + 5, line + size):       # a label whose box crosses the line moves off it
+        for above in (True, False):
+            moved = figures.label_clear_of(y, line, above)
+            assert not (moved - size - mark < line < moved + mark), (y, above, moved)
+    assert figures.label_clear_of(line - 40, line, True) == line - 40     # a label far from it stays
+    svg = _svg_and_caption(figures.render("serving-sweep", "en", VALUES, TEXT))[0]
+    root = ET.fromstring(svg)
+    dashed = [float(el.get("y1")) for el in root.iter(f"{SVG_NS}line") if el.get("stroke-dasharray")]
+    assert len(dashed) == 1
+    slo_text = figures.T(TEXT["serving-sweep"], "en", "slo", t=VALUES["llm_serving"]["slo_tpot_ms"])
+    for t in root.iter(f"{SVG_NS}text"):    # no value label of the TPOT panel sits on the objective line
+        if t.get("class") == "t-c2" and t.text != slo_text and re.fullmatch(r"[\d.]+", t.text or ""):
+            y = float(t.get("y"))
+            assert not (y - size < dashed[0] < y), (t.text, y, dashed[0])
+
+
+def test_batching_verdict_explains_only_what_the_values_show():
+    s = VALUES["llm_serving"]
+    cap = _svg_and_caption(figures.render("batching-slots", "en", VALUES, TEXT))[1]
+    cheaper = TEXT["batching-slots"]["en"]["cheaper"]
+    assert (html.escape(cheaper, quote=True) in cap) == (s["cont_vs_static_tok"] < s["mixed_counted_speedup"])
+    changed = copy.deepcopy(VALUES)
+    changed["llm_serving"]["cont_vs_static_tok"] = s["mixed_counted_speedup"] * 0.9
+    changed["llm_serving"]["cont_tok_s_lo"], changed["llm_serving"]["cont_tok_s_hi"] = (
+        s["static_tok_s_lo"], s["static_tok_s_hi"])                  # ranges overlap -> the noise verdict
+    cap2 = _svg_and_caption(figures.render("batching-slots", "en", changed, TEXT))[1]
+    assert html.escape(cheaper, quote=True) in cap2
