@@ -1,8 +1,9 @@
 """Performance budget of the site: the time of a strict build, then Lighthouse (mobile and desktop) on the home page,
-the calculators, the heaviest notebook page and, in Chinese, the calculators and the heaviest page, served from site/
-on a free 127.0.0.1 port, driven through Debian's Chromium.
+the calculators, the planner, the heaviest chapter with figures, the heaviest notebook page and, in Chinese, the
+calculators and the heaviest page, served from site/ on a free 127.0.0.1 port, driven through Debian's Chromium.
 
-    make bench        # results in test-artifacts/lighthouse.{md,json}
+    make bench                                            # results in test-artifacts/lighthouse.{md,json}
+    python scripts/lighthouse.py --page planner/ --runs 3  # only these pages (repeat --page), fewer runs
 
 A benchmark, not a test: it reports and never fails on a score (the goal is >= 95 performance, accessibility and
 best practices on mobile, and <= 1.5 MB per page). Each page and preset is measured RUNS times, one after another, and
@@ -12,6 +13,7 @@ run-to-run variability (https://github.com/GoogleChrome/lighthouse/blob/main/doc
 
 from __future__ import annotations
 
+import argparse
 import functools
 import gzip
 import http.server
@@ -65,6 +67,13 @@ def heaviest_page(folder: str) -> str:
     return f"{heaviest.parent.relative_to(SITE).as_posix()}/"
 
 
+def heaviest_figure_chapter() -> str:
+    """The English chapter with figures (scripts/figures.py draws them as .elm-fig) with the most bytes."""
+    pages = [p for p in SITE.glob("*/index.html")
+             if p.parent.name not in ("notebooks", "zh", "print_page") and 'class="elm-fig"' in p.read_text("utf-8")]
+    return f"{max(pages, key=lambda p: p.stat().st_size).parent.name}/"
+
+
 def run(url: str, preset: str) -> dict:
     args = ["npx", "--yes", f"lighthouse@{LIGHTHOUSE_VERSION}", url, "--quiet", "--output=json", "--output-path=stdout",
             f"--only-categories={','.join(CATEGORIES)}", f"--chrome-path={CHROMIUM}",
@@ -83,8 +92,8 @@ def run(url: str, preset: str) -> dict:
             "lcp_ms": audits["largest-contentful-paint"]["numericValue"]}
 
 
-def median_run(url: str, preset: str) -> dict:
-    runs = sorted((run(url, preset) for _ in range(RUNS)), key=lambda r: r["performance"])
+def median_run(url: str, preset: str, runs: int = RUNS) -> dict:
+    runs = sorted((run(url, preset) for _ in range(runs)), key=lambda r: r["performance"])
     return {**runs[len(runs) // 2], "performance_range": [runs[0]["performance"], runs[-1]["performance"]]}
 
 
@@ -99,6 +108,11 @@ def build_seconds() -> float:
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--page", action="append", help="a page path under the site root (default: the set above)")
+    ap.add_argument("--runs", type=int, default=RUNS, help=f"runs per page and preset (default {RUNS})")
+    ap.add_argument("--no-gzip", action="store_true", help="measure uncompressed transfers")
+    args = ap.parse_args()
     seconds = build_seconds()
     print(f"mkdocs build --strict, both languages: {seconds:.1f} s", flush=True)
     if CHROMIUM is None or shutil.which("npx") is None:
@@ -111,16 +125,18 @@ def main() -> int:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     results = {}
     try:
-        for page in ["", "estimate/", heaviest_page("notebooks"), "zh/estimate/", heaviest_page("zh")]:
+        pages = args.page or ["", "estimate/", "planner/", heaviest_figure_chapter(), heaviest_page("notebooks"),
+                              "zh/estimate/", heaviest_page("zh")]
+        for page in pages:
             for preset in ("mobile", "desktop"):
                 url = f"http://127.0.0.1:{port}/{page}"
-                results[f"/{page} ({preset})"] = median_run(url, preset)
+                results[f"/{page} ({preset})"] = median_run(url, preset, args.runs)
                 print(f"/{page} ({preset}): {results[f'/{page} ({preset})']}", flush=True)
     finally:
         httpd.shutdown()
     OUT.mkdir(exist_ok=True)
     (OUT / "lighthouse.json").write_text(json.dumps(results, indent=1))
-    lines = [f"`mkdocs build --strict`, both languages: {seconds:.1f} s.", "", f"Served from site/ on 127.0.0.1, {'gzip' if GZIP else 'uncompressed'}; Lighthouse {LIGHTHOUSE_VERSION}, median of {RUNS} runs, "
+    lines = [f"`mkdocs build --strict`, both languages: {seconds:.1f} s.", "", f"Served from site/ on 127.0.0.1, {'gzip' if GZIP else 'uncompressed'}; Lighthouse {LIGHTHOUSE_VERSION}, median of {args.runs} runs, "
              f"Chromium {CHROMIUM}.", "","| page | performance (median; range) | accessibility | best practices | total bytes | FCP | LCP |",
              "|---|---|---|---|---|---|---|"]
     for name, r in results.items():
