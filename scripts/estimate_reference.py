@@ -230,8 +230,11 @@ def estimate(v: dict) -> dict[str, dict[str, float]]:
     ready = {name: all(k in v for k in needs) for name, needs in NEEDS.items()}
     if ready["compute"]:
         S, D = shape(v), v["tokens"] * 1e9
-        per_token = 6 * S["active"] + 12 * v["layers"] * v["seq"] * S["attn"]   # PaLM, App. B: 6N + 12·L·H·Q·T
-        dense = 6 * S["active"] * D                                   # Kaplan et al. 2020, §2.1 (active weights)
+        # Kaplan et al. 2020, §2.1: N counts the weights in matrix products, so not the input embedding (a row
+        # lookup); a tied embedding stays in, as the LM head. PaLM, App. B: 6N + 12·L·H·Q·T per token.
+        weights_in_matmuls = S["active"] - S["emb_in"]
+        per_token = 6 * weights_in_matmuls + 12 * v["layers"] * v["seq"] * S["attn"]
+        dense = 6 * weights_in_matmuls * D
         attention = 12 * v["layers"] * v["seq"] * S["attn"] * D
         flops = dense + attention
         peak = v["devices"] * v["peak"] * 1e12
@@ -291,7 +294,7 @@ def estimate(v: dict) -> dict[str, dict[str, float]]:
         logits = s * b * v["vocab"] * prec["logit_bytes"] / t
         total = weights + grads + optimizer + activations + logits
         out["memory"] = {"dp": dp, "trainable": trainable, "weights": weights, "grads": grads, "optimizer": optimizer,
-                         "activations": activations, "logits": logits, "total": total,
+                         "state": weights + grads + optimizer, "activations": activations, "logits": logits, "total": total,
                          "capacity": v["memory"] * GIB, "fraction": total / (v["memory"] * GIB)}
     if ready["inference"]:
         S, n, L, ctx, P = shape(v), v["inf_devices"], v["layers"], v["context"], v["prompt"]

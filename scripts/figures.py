@@ -1204,17 +1204,18 @@ def _serving_sweep(v, text, lang):
                  weight="bold" if s >= F.slo_target_share else None)
     svg.h = y + G.pad
     plateau = goodput_plateau(cs, glo, ghi)
+    listsep = "、" if lang == "zh" else ", "  # a list of levels in the caption: 1、2、4 in Chinese
     busiest = max(range(len(cs)), key=lambda i: tok[i])
     best = max(range(len(cs)), key=lambda i: glo[i])
     if len(plateau) == 1:
         gv = T(text, lang, "good_best", c=plateau[0], g=good[best], a=glo[best], b=ghi[best])
     else:
         idx = [cs.index(c) for c in plateau]
-        gv = T(text, lang, "good_plateau", cs=", ".join(map(str, plateau)), lo=min(glo[i] for i in idx),
+        gv = T(text, lang, "good_plateau", cs=listsep.join(map(str, plateau)), lo=min(glo[i] for i in idx),
                hi=max(ghi[i] for i in idx))
     bad = [c for c, t in zip(cs, ttft90) if t > slo_ttft]
     ttft = (T(text, lang, "ttft_free", p=max(ttft90)) if not bad else
-            T(text, lang, "ttft_binds", cs=", ".join(str(c) for c in bad)))
+            T(text, lang, "ttft_binds", cs=listsep.join(str(c) for c in bad)))
     levels = T(text, lang, "sep").join(T(text, lang, "level", c=c, t=tok[i], a=lo[i], b=hi[i], m=p50[i], q=p90[i], n=ns[i],
                          g=good[i], ga=glo[i], gb=ghi[i], s=share[i]) for i, c in enumerate(cs))
     return svg, dict(c1=cs[0], cn=cs[-1], gain=tok[-1] / tok[0], t1=p50[0], tn=p50[-1], slo=slo, ttft=slo_ttft,

@@ -214,3 +214,52 @@ def test_chinese_ui_strings_of_the_hooks_are_chinese():
     english = [s for s in strings for w in re.findall(r"[A-Za-z]+", re.sub(r"<[^>]+>|\{[^}]*\}", "", s))
                if w not in allowed]
     assert not english, f"English words in Chinese UI strings: {english}"
+
+
+# A soft line break of the Markdown source shows as a space; inside Chinese text the build removes it
+# (scripts/mkdocs_hooks/cjk_breaks.py). The cases: (source HTML, what the page gets).
+SOFT_BREAKS = [
+    ("<p>31.4、\n16.6 和\n1.9 GB</p>", "<p>31.4、16.6 和\n1.9 GB</p>"),            # after full-width punctuation
+    ("<p>显存 80 GiB，\n  权重</p>", "<p>显存 80 GiB，权重</p>"),                      # and the indentation after it
+    ("<p>优化器状态\n（不含激活值）</p>", "<p>优化器状态（不含激活值）</p>"),          # before it
+    ("<p>计算\n<a href=\"x\">规划器</a>\n<em>算出</em></p>", "<p>计算<a href=\"x\">规划器</a><em>算出</em></p>"),
+    ("<p>在 8\n块 GPU 上用\nGPU 训练</p>", "<p>在 8\n块 GPU 上用\nGPU 训练</p>"),  # Latin and Chinese: a space
+    ("<p>代码\n<code>x\ny</code></p><pre><code>中文\n中文</code></pre>",
+     "<p>代码\n<code>x\ny</code></p><pre><code>中文\n中文</code></pre>"),             # code untouched
+    ("<p>中文</p>\n<h2 id=\"a\">标题</h2>\n<p>中文\n<span>中文</span>\n</p>",
+     "<p>中文</p>\n<h2 id=\"a\">标题</h2>\n<p>中文<span>中文</span>\n</p>"),  # between blocks: layout, kept
+]
+
+
+@pytest.mark.parametrize("source,shown", SOFT_BREAKS)
+def test_soft_line_breaks_inside_chinese_text_are_removed(source, shown):
+    from mkdocs_hooks.cjk_breaks import join_lines
+
+    assert join_lines(source) == shown
+
+
+def test_chinese_pages_show_no_space_for_a_line_break_inside_chinese_text(built_site):
+    """No text node of a Chinese page's article (code aside) keeps a line break between two Chinese characters or
+    next to full-width punctuation, where the browser would show a space."""
+    from mkdocs_hooks.cjk_breaks import BREAK, SKIP, joins
+    from selectolax.lexbor import LexborHTMLParser
+
+    site, _, _ = built_site
+    bad = []
+    for page in sorted((site / "zh").rglob("index.html")):
+        article = LexborHTMLParser(page.read_text(encoding="utf-8")).css_first("article")
+        if article is None:
+            continue
+        for node in article.traverse(include_text=True):
+            text = node.text_content or ""
+            if not node.is_text_node or "\n" not in text:
+                continue
+            parent, skipped = node.parent, False
+            while parent is not None and not skipped:
+                skipped, parent = parent.tag in SKIP, parent.parent
+            if skipped:
+                continue
+            bad += [f"{page.relative_to(site)}: …{text[max(0, m.start() - 10):m.end() + 10]!r}…"
+                    for m in BREAK.finditer(text)
+                    if 0 < m.start() and m.end() < len(text) and joins(text[m.start() - 1], text[m.end()])]
+    assert not bad, "\n".join(bad[:20])

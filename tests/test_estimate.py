@@ -27,6 +27,35 @@ def test_gpt3_training_flops():
     assert sig(out["compute"]["flops_dense"], 3) == 3.14e23
 
 
+def test_weight_flops_leave_out_an_untied_input_embedding_only():
+    """Kaplan et al. 2020 §2.1 count the weights in matrix products: an untied input embedding is a row lookup and is
+    left out; the LM head is a product and stays in. Tying the embedding to the head changes nothing then (one
+    V·h matrix, in the head's product), which is how GPT-3's published figure counts it (test_gpt3_training_flops)."""
+    v = ref.DATA["models"]["llama2-7b"]["values"]
+    untied, errors = ref.run(**v)
+    assert not errors
+    V, h, N = v["vocab"], v["hidden"], v["n_params"] * 1e9
+    D = v["tokens"] * 1e9
+    matmul = v["layers"] * (4 * h * h + 3 * h * v["ffn"]) + V * h        # the chapter's N_llama (large-models.md)
+    assert untied["compute"]["flops_dense"] == pytest.approx(6 * (N - V * h) * D, rel=1e-12)
+    assert untied["compute"]["flops_dense"] / (6 * D) == pytest.approx(matmul, rel=1e-4)   # norms aside (0.004 %)
+    per_token = 6 * (N - V * h) + 12 * v["layers"] * v["seq"] * v["heads"] * v["head_dim"]
+    c = untied["compute"]
+    peak = float(ref.defaults()["devices"]) * float(ref.defaults()["peak"]) * 1e12
+    assert c["rate_roof"] == pytest.approx(peak / per_token, rel=1e-12)   # the roof per token counts the same N
+    tied, errors = ref.run(**{**v, "tied": "tied", "n_params": (N - V * h) / 1e9, "active": (N - V * h) / 1e9})
+    assert not errors and tied["compute"]["flops_dense"] == pytest.approx(c["flops_dense"], rel=1e-12)
+
+
+def test_memory_shows_the_training_state_zero_counts():
+    out, errors = ref.run(n_params=7.5, devices=64, tp=1, pp=1, precision="amp", optimizer="adamw", zero=1,
+                          finetune="full")
+    assert not errors
+    m = out["memory"]
+    assert m["state"] == m["weights"] + m["grads"] + m["optimizer"] < m["total"]
+    assert "state" in [row[0] for row in ref.DATA["outputs"]["memory"]]   # a row of the page, so a link shows it
+
+
 @pytest.mark.parametrize("stage,published", [(0, 120), (1, 31.4), (2, 16.6), (3, 1.9)])
 def test_zero_paper_figure_1(stage, published):
     # Rajbhandari et al. 2019, Figure 1: 7.5B parameters, 64 GPUs, mixed precision Adam (K = 12).
@@ -107,9 +136,11 @@ def test_moe_memory_from_all_experts_compute_from_active_ones():
     out, errors = ref.run(**v, tokens=1000, weight_format="fp16", inf_devices=2, memory=80)
     assert not errors
     assert out["inference"]["weights"] == pytest.approx(2 * v["n_params"] * 1e9, rel=1e-12)        # all 8 experts
-    assert out["compute"]["flops_dense"] == pytest.approx(6 * v["active"] * 1e9 * 1e12, rel=1e-12)   # 2 of 8
+    emb_in = v["vocab"] * v["hidden"]   # untied: the input embedding is a lookup, in no matrix product
+    assert out["compute"]["flops_dense"] == pytest.approx(6 * (v["active"] * 1e9 - emb_in) * 1e12, rel=1e-12)  # 2 of 8
     dense, _ = ref.run(**{**v, "experts": 1}, tokens=1000)
-    assert dense["compute"]["flops_dense"] / out["compute"]["flops_dense"] == pytest.approx(v["n_params"] / v["active"])
+    assert dense["compute"]["flops_dense"] / out["compute"]["flops_dense"] == pytest.approx(
+        (v["n_params"] * 1e9 - emb_in) / (v["active"] * 1e9 - emb_in))
     # One request reads the weights of the experts its token picked (2 of 8 per layer), a full batch nearly all.
     S = ref.shape(ref.validate({**ref.defaults(), **{k: str(x) for k, x in v.items()}})[0])
     assert ref.expert_share(S, 1) == pytest.approx(2 / 8) and ref.expert_share(S, 256) > 0.999

@@ -67,10 +67,51 @@ def test_examples_give_the_figures_their_chapters_assert():
     lora = ex.computed("llama2_7b_lora_qv")["outputs"]
     assert lora["trainable"] == 32 * 2 * 16 * (4096 + 4096)                        # training-memory.md's count
     assert lora["state"] == pytest.approx(6_738_415_616 * 2 + lora["trainable"] * 16, rel=1e-12)
+    assert lora["state"] == lora["weights"] + lora["grads"] + lora["optimizer"]            # the page's row
+    assert lora["grads"] == 2 * lora["trainable"] and lora["optimizer"] == 12 * lora["trainable"]  # the 2 + 2 + 12 split
+    r8 = ex.computed("llama2_7b_lora_qv_r8")
+    assert r8["outputs"]["trainable"] * 2 == lora["trainable"] and r8["outputs"]["input_lora_rank"] == 8
     run = ex.computed("llama2_7b_256_h100")["outputs"]
     n, d = 6_738_415_616, 2e12
-    assert run["flops"] == pytest.approx((6 * n + 12 * 32 * 4096 * 4096) * d, rel=1e-12)   # PaLM's count
+    n_matmul = n - 32_000 * 4096                  # large-models.md: the input embedding is a lookup (6.61e9)
+    assert run["flops"] == pytest.approx((6 * n_matmul + 12 * 32 * 4096 * 4096) * d, rel=1e-12)   # PaLM's count
     assert run["seconds"] == pytest.approx(run["flops"] / (256 * 989e12 * 0.4), rel=1e-12)
+    # parallel-training.md: the planner against Narayanan et al.'s measurement, v = 1, 2, 4
+    rates = [ex.computed(n)["outputs"] for n in ("megatron_gpt3", "megatron_gpt3_v2", "megatron_gpt3_v4")]
+    assert [r["input_vp"] for r in rates] == [1, 2, 4]
+    assert all(r["published"] == cited["megatron_gpt3_tflops"] for r in rates)
+    assert rates[0]["tflops_hw"] < rates[1]["tflops_hw"] < rates[2]["tflops_hw"]     # "x–y % above": v = 1 to 4
+    assert [r["percent_above_published"] for r in rates] == pytest.approx(
+        [100 * (r["tflops_hw"] / cited["megatron_gpt3_tflops"] - 1) for r in rates], rel=1e-12)
+    assert rates[0]["percent_above_published"] > 0                                    # "above the measurement"
+
+
+@pytest.mark.parametrize("x,digits,comma,text", [(65825.4, 3, True, "65,800"), (0.0123456, 3, False, "0.0123"),
+                                                 (149.85, 3, False, "150"), (9999.6, 3, True, "10,000"),
+                                                 (12.34, 2, False, "12"), (1.9, 3, False, "1.9")])
+def test_significant_figures_format(x, digits, comma, text):
+    assert ex.significant(x, digits, comma) == text
+    spec = ("," if comma else "") + f".{digits}sig"
+    assert ex.SIG.match(spec)
+
+
+def test_example_links_in_the_print_copy_keep_their_inputs():
+    """print-site makes each example link an anchor of the print page: with a site_url it becomes the deployed
+    page's URL with the query, without one the inputs follow the link as text."""
+    import html
+
+    import markdown
+
+    md = ex.substitute("[a]({{ example.zero_paper_stage3.url }})", "x.md")
+    page = markdown.markdown(md, extensions=["attr_list"])
+    c = ex.computed("zero_paper_stage3")
+    deployed = ex.print_copy(page, "https://example.org/elm/", "zh")
+    assert ex.QUERY_ATTR not in deployed
+    assert html.unescape(re.search(r'href="([^"]*)"', deployed)[1]) == \
+        f"https://example.org/elm/zh/estimate/?{c['query']}#{c['anchor']}"
+    local = ex.print_copy(page, None, "en")
+    assert ex.QUERY_ATTR not in local and "(inputs: Llama 2 7B, n_params = 7.5," in html.unescape(local)
+    assert "zero = 3" in local
 
 
 def test_every_example_placeholder_in_the_docs_resolves():

@@ -133,8 +133,10 @@
     var S, N, D, L, h, a, t, p, s, b, r, weights, peak;
     if (ready.compute) {
       S = shape(v); D = v.tokens * 1e9;
-      var perToken = 6 * S.active + 12 * v.layers * v.seq * S.attn;   // PaLM, App. B: 6N + 12·L·H·Q·T
-      var dense = 6 * S.active * D;
+      // Kaplan et al. 2020, §2.1: the weights in matrix products (no input embedding: a row lookup), as estimate()
+      var matmulWeights = S.active - S.emb_in;
+      var perToken = 6 * matmulWeights + 12 * v.layers * v.seq * S.attn;   // PaLM, App. B: 6N + 12·L·H·Q·T
+      var dense = 6 * matmulWeights * D;
       var attention = 12 * v.layers * v.seq * S.attn * D;
       var flops = dense + attention;
       peak = v.devices * v.peak * 1e12;
@@ -183,7 +185,7 @@
       var logits = s * b * v.vocab * prec.logit_bytes / t;
       var total = weights + grads + optimizer + activations + logits;
       out.memory = {dp: dp, trainable: trainable, weights: weights, grads: grads, optimizer: optimizer,
-        activations: activations, logits: logits, total: total, capacity: v.memory * GIB,
+        state: weights + grads + optimizer, activations: activations, logits: logits, total: total, capacity: v.memory * GIB,
         fraction: total / (v.memory * GIB)};
     }
     if (ready.inference) {

@@ -11,7 +11,8 @@ strings from the JSON (planner_reference.localized). Runs after print-site has c
 In every chapter it also inserts the worked examples of scripts/estimate.json and scripts/planner.json
 (`{{ example.<name>.<output> }}`, `{{ example.<name>.url }}`: scripts/planner_examples.py), after
 notebook_numbers.py has checked what the author typed, and puts each example link's query back into its href once
-print-site has its copy (on_post_page).
+print-site has its copy (on_post_page); in the printable page each example link becomes the deployed page's
+absolute URL with its inputs (with a site_url), or is followed by its inputs as text (on_post_build).
 """
 
 from __future__ import annotations
@@ -159,6 +160,18 @@ def on_post_page(output, page, config):
     if planner_examples.QUERY_ATTR not in output:
         return output
     return planner_examples.restore_queries(output)
+
+
+@event_priority(-45)  # after print-site wrote print_page/index.html, before translations.py (-50) moves the Chinese one
+def on_post_build(config):
+    """The printable site's example links: the deployed page's absolute URL with the inputs when mkdocs.yml has a
+    site_url, else the inputs written after the link (planner_examples.print_copy)."""
+    printable = Path(config["site_dir"]) / "print_page" / "index.html"
+    if printable.is_file():
+        text = printable.read_text(encoding="utf-8")
+        new = planner_examples.print_copy(text, config.get("site_url"), config["theme"]["language"])
+        if new != text:
+            printable.write_text(new, encoding="utf-8")
 
 
 @event_priority(-50)  # after print-site has taken its copy of the page
