@@ -87,16 +87,17 @@ def defaults() -> dict[str, str]:
     return raw
 
 
-def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str]]:
-    """(values, errors): numbers for the valid fields, a message per invalid field, in the page's language."""
-    values, errors = {}, {}
-    data = localized(DATA, lang)
+def read_form(data: dict, raw: dict[str, str], values: dict, errors: dict) -> None:
+    """The typed fields and the choices of a form (the calculators' or the planner's, localized), as the pages read
+    them: a number per valid field, a message per invalid one; a missing choice is its default, one that is no
+    option an error (only a URL can carry one; the page shows it like a bad number)."""
     T = data["text"]
     for key, f in data["fields"].items():
         text = str(raw.get(key, "")).strip()
         label, unit = f["label"], (" " + f["unit"] if f["unit"] else "")
         if text == "":
-            errors[key] = tr(T["empty"], label=label)
+            if not f.get("optional"):
+                errors[key] = tr(T["empty"], label=label)
             continue
         if not NUMBER.match(text):
             errors[key] = tr(T["not_number"], label=label, text=text)
@@ -110,14 +111,22 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
             errors[key] = tr(T["too_large"], label=label, max=fmt(f["max"]), unit=unit, text=text)
         else:
             values[key] = x
-    for key, c in data["choices"].items():   # a missing choice is its default; one that is no option, an error
+    for key, c in data["choices"].items():
         text = raw.get(key)
         if text is None:
             values[key] = c["default"]
         elif text in c["options"]:
             values[key] = text
-        else:   # only a URL can carry one: the page shows it like a bad number (docs/assets/estimate.js)
+        else:
             errors[key] = tr(T["not_choice"], label=c["label"], text=text)
+
+
+def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str]]:
+    """(values, errors): numbers for the valid fields, a message per invalid field, in the page's language."""
+    values, errors = {}, {}
+    data = localized(DATA, lang)
+    T = data["text"]
+    read_form(data, raw, values, errors)
 
     def check(key, others, ok, name, **args):
         if key in values and all(o in values for o in others) and not ok():

@@ -18,16 +18,15 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from estimate_reference import fmt, read_form, tr  # noqa: E402  (one reading of a form for both pages)
 from notebook_values import cited_values, resolve_cited  # noqa: E402
 
 LANGUAGES = ("en", "zh")
-NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 MICRO_BATCHES = (1, 2, 4, 8)
 INTERLEAVE = (1, 2, 4)
 RECOMPUTE = ("none", "selective", "full")
@@ -67,18 +66,6 @@ def localized(data: dict, lang: str) -> dict:
     return out
 
 
-def tr(template: str, **values) -> str:
-    """A message from its template: {name} replaced (the JS's tr() does the same)."""
-    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
-
-
-def fmt(x: float) -> str:
-    """A number in a message: 4,096 or 0.000001 (the JS uses Intl.NumberFormat('en-US') to the same effect)."""
-    if float(x).is_integer():
-        return f"{int(x):,}"
-    return f"{x:,.6f}".rstrip("0").rstrip(".")
-
-
 def defaults() -> dict[str, str]:
     raw = {k: str(f["default"]) for k, f in FIELDS.items()}
     raw.update({k: c["default"] for k, c in CHOICES.items()})
@@ -106,34 +93,7 @@ def validate(raw: dict[str, str], lang: str = "en") -> tuple[dict, dict[str, str
     values, errors = {}, {}
     data = localized(DATA, lang)
     T = data["text"]
-    for key, f in data["fields"].items():
-        text = str(raw.get(key, "")).strip()
-        label, unit = f["label"], (" " + f["unit"] if f["unit"] else "")
-        if text == "":
-            if f.get("optional"):
-                continue
-            errors[key] = tr(T["empty"], label=label)
-            continue
-        if not NUMBER.match(text):
-            errors[key] = tr(T["not_number"], label=label, text=text)
-            continue
-        x = float(text)
-        if f["int"] and not x.is_integer():
-            errors[key] = tr(T["not_whole"], label=label, text=text)
-        elif x < f["min"]:
-            errors[key] = tr(T["too_small"], label=label, min=fmt(f["min"]), unit=unit)
-        elif x > f["max"]:
-            errors[key] = tr(T["too_large"], label=label, max=fmt(f["max"]), unit=unit, text=text)
-        else:
-            values[key] = x
-    for key, c in data["choices"].items():   # a missing choice is its default; one that is no option, an error
-        text = raw.get(key)
-        if text is None:
-            values[key] = c["default"]
-        elif text in c["options"]:
-            values[key] = text
-        else:   # only a URL can carry one: the page shows it like a bad number (docs/assets/planner.js)
-            errors[key] = tr(T["not_choice"], label=c["label"], text=text)
+    read_form(data, raw, values, errors)
 
     v = values
 
