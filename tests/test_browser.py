@@ -318,6 +318,44 @@ def test_notebook_code_does_not_scroll_sideways_at_1280px(server, browser):
     assert not scrolling, f"code cells or outputs that scroll sideways at 1280 px: {scrolling}"
 
 
+SIZED_BLOCKS = """() => [...document.querySelectorAll('pre[style^="contain-intrinsic-block-size"]')]
+    .filter(p => p.offsetParent).map(p => {
+        const em = parseFloat(p.style.containIntrinsicBlockSize.split(' ').pop());
+        return [em * parseFloat(getComputedStyle(p).fontSize), p.getBoundingClientRect().height,
+                p.closest('.admonition, details, .tabbed-block') !== null];
+    })"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_code_block_placeholders_are_never_shorter_than_the_block(server, browser, width):
+    """A chapter's code block is rendered only near the screen; until then it is as tall as the placeholder the build
+    sets from its line count (scripts/mkdocs_hooks/load_order.py). A placeholder shorter than the block lets an
+    unrendered block's text overflow onto what follows, for a tool that measures it (axe did); a much taller one
+    leaves a gap above the reader. Checked rendered, on the chapters with the most blocks, plain and in admonitions."""
+    base, site = server
+    chapters = sorted((p for p in site.glob("*/index.html") if "contain-intrinsic-block-size" in p.read_text("utf-8")),
+                      key=lambda p: -p.read_text("utf-8").count("contain-intrinsic-block-size"))[:4]
+    assert chapters, "no chapter has a sized code block"
+    short, loose, n = [], [], 0
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        for chapter in chapters:
+            page.goto(f"{base}/{chapter.parent.name}/", wait_until="networkidle")
+            page.add_style_tag(content="pre { content-visibility: visible !important; }")
+            for i, (placeholder, real, nested) in enumerate(page.evaluate(SIZED_BLOCKS)):
+                n += 1
+                if placeholder < real:
+                    short.append(f"/{chapter.parent.name}/ block {i}: {placeholder:.0f} px < {real:.0f} px")
+                if placeholder > real * 1.25 + 24:
+                    loose.append(f"/{chapter.parent.name}/ block {i}: {placeholder:.0f} px for {real:.0f} px")
+    finally:
+        context.close()
+    assert n > 20, f"only {n} sized blocks checked"
+    assert not short, f"placeholders shorter than their block at {width} px: {short}"
+    assert not loose, f"placeholders far taller than their block at {width} px: {loose}"
+
+
 def _search(v, base: str, lang: str, term: str) -> tuple[list[str], list[str]]:
     """Result links for `term` typed into the search box of the language's home page, and the search indexes the
     page downloaded."""

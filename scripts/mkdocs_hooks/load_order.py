@@ -9,13 +9,16 @@
 - print-site's stylesheets get `media="print"` and its script `defer`. On a chapter they style only the printable
   page's own elements (#print-site-page, #print-page-toc) and its @page box, and the script only defines the
   functions that page calls; yet as plain <link>s and a parser-blocking <script> they held back the first paint
-  (Lighthouse mobile, /parallel-training/: first contentful paint 1.66 -> 1.51 s). Printing a chapter still uses
+  (Lighthouse mobile, /parallel-training/, with the code blocks below already deferred: first contentful paint
+  1.66 -> 1.51 s, 3 runs each). Printing a chapter still uses
   them. The printable page itself is rendered by print-site after the build, without this hook, and keeps them.
-- A chapter's code blocks are rendered only near the screen (content-visibility in assets/site.css). Until then a
-  block is as tall as its `contain-intrinsic-block-size`, set here per block from its line count, a little above
-  its real height (1.19 em a line + 1.3 em, measured at 390 and 1280 px): with one size for all, a long block's
-  text overflowed its placeholder onto the next element for a tool that measures it unrendered (axe read a tab
-  label on the code background).
+- A chapter's code blocks are rendered only near the screen (content-visibility in assets/site.css, for the blocks
+  sized here). Until then a block is as tall as its `contain-intrinsic-block-size`, set per block from its line
+  count: Material's code is 1.19 em a line with 1.31 em of padding; the rest is room for a thin horizontal
+  scrollbar (in an admonition, the tightest case, the estimate is never under the real height, measured at 390 and
+  1280 px). With one size for all, a long block's text overflowed its placeholder onto the next element for a tool
+  that measures it unrendered (axe read a tab label on the code background). Only Pygments' blocks
+  (`<pre><span></span><code>`) are sized: the formula is theirs.
 
 Material's navigation.instant is off (mkdocs.yml). Whoever turns it on must check that a page's own stylesheet still
 loads on a page reached that way (Material swaps the page's components; its <head> is not reloaded).
@@ -33,12 +36,12 @@ log = logging.getLogger("mkdocs.hooks.load_order")
 BUNDLE = 'script[src*="assets/javascripts/bundle."]'
 PRINT_SITE_CSS = 'link[rel="stylesheet"][href*="css/print-site"]'
 PRINT_SITE_JS = 'script[src$="js/print-site.js"]'
-CODE_BLOCK = re.compile(r"<pre>(.*?)</pre>", re.S)  # Markdown code blocks (notebook cells are <pre> with attributes)
+CODE_BLOCK = re.compile(r"<pre>(<span></span><code>.*?)</pre>", re.S)  # Pygments' HTML; notebook cells differ
 
 
 def sized(block: re.Match) -> str:
-    lines = block[1].count("\n") or 1
-    return f'<pre style="contain-intrinsic-block-size: auto {1.2 * lines + 2.5:.1f}em">{block[1]}</pre>'
+    lines = block[1].count("\n") or 1  # Pygments ends every line with one; screen CSS does not wrap
+    return f'<pre style="contain-intrinsic-block-size: auto {1.2 * lines + 2.2:.1f}em">{block[1]}</pre>'
 
 
 def on_post_page(output, page, config):
