@@ -47,11 +47,11 @@ def sized(block: re.Match) -> str:
 def on_post_page(output, page, config):
     if page.file.src_uri.endswith(".md"):
         output = CODE_BLOCK.sub(sized, output)
-    body = LexborHTMLParser(output).body
-    links = [link.html for link in body.css('link[rel="stylesheet"]')]
-    deferred = [script.html for script in body.css(f"{BUNDLE}, {PRINT_SITE_JS}")]
+    tree = LexborHTMLParser(output)
+    links = [link.html for link in tree.body.css('link[rel="stylesheet"]')]
+    deferred = [script.html for script in tree.body.css(f"{BUNDLE}, {PRINT_SITE_JS}")]
+    print_css = [link.html for link in tree.head.css(PRINT_SITE_CSS)]
     head, end, rest = output.partition("</head>")
-    print_css = [link.html for link in LexborHTMLParser(head).css(PRINT_SITE_CSS)]
     for tag, where in [(t, rest) for t in links + deferred] + [(t, head) for t in print_css]:
         if tag not in where:  # the parser's serialisation differs from the template's: fail --strict, change nothing
             log.warning("%s: cannot find %s to move or defer (load_order.py)", page.file.src_uri, tag)
