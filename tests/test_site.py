@@ -75,6 +75,16 @@ def test_no_page_requests_another_host(built_site):
     assert not offenders, "pages load resources from other hosts:\n" + "\n".join(offenders[:30])
 
 
+def test_every_table_column_has_a_header(built_site):
+    """A cell under an empty <th> has no header for a screen reader to announce with it (axe's td-has-header, which
+    Lighthouse runs and axe's default run in tests/test_browser.py does not)."""
+    site, _, _ = built_site
+    empty = [f"{page.relative_to(site)}: table {i}, headers {[th.get_text(strip=True) for th in t.find_all('th')]}"
+             for page in pages(site) for i, t in enumerate(soup(page).find_all("table"), 1)
+             if any(not th.get_text(strip=True) for th in t.find_all("th"))]
+    assert not empty, "tables with an empty header cell:\n" + "\n".join(empty[:20])
+
+
 def _target(site: Path, page: Path, href: str) -> tuple[Path, str]:
     parsed = urlparse(href)
     path = unquote(parsed.path)

@@ -82,7 +82,7 @@ def _table(label: str, head: list[str], body: str, body_id: str = "") -> str:
 def _results(data: dict) -> str:
     T = data["text"]
     ranking = _table(T["rank_label"], [T["col_rank"], T["col_layout"], T["col_step"], T["col_mfu"], T["col_memory"],
-                                       T["col_why"], ""], "", "plan-rank-body")
+                                       T["col_why"], T["col_inspect"]], "", "plan-rank-body")
     rows = "".join(f'<tr><th scope="row">{e(label)}</th><td><output data-out="{key}" data-format="{fm}">—</output></td>'
                    f'<td>{e(formula)}</td></tr>' for key, label, fm, formula in data["outputs"])
     detail = _table(T["detail_label"], [T["col_term"], T["col_value"], T["col_formula"]], rows)
