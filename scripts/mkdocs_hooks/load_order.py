@@ -6,12 +6,12 @@
   paints it, parses on and runs the bundle (~50 ms on this machine's CPU, 200 ms under Lighthouse's 4x phone
   throttling) before it paints the article. Deferred, the bundle still runs before DOMContentLoaded, as
   Material's code expects, and the inline scripts of the page need nothing from it.
-- print-site's stylesheets get `media="print"` and its script `defer`. On a chapter they style only the printable
-  page's own elements (#print-site-page, #print-page-toc) and its @page box, and the script only defines the
-  functions that page calls; yet as plain <link>s and a parser-blocking <script> they held back the first paint
-  (Lighthouse mobile, /parallel-training/, with the code blocks below already deferred: first contentful paint
-  1.66 -> 1.51 s, 3 runs each). Printing a chapter still uses
-  them. The printable page itself is rendered by print-site after the build, without this hook, and keeps them.
+- print-site's stylesheets get `media="print"` and its script is left out. On a chapter they style only the
+  printable page's own elements (#print-site-page, #print-page-toc) and its @page box, and the script only defines
+  the functions that page calls (no chapter calls them); yet as plain <link>s and a parser-blocking <script> they
+  held back the first paint (Lighthouse mobile, /parallel-training/, with the code blocks below already deferred:
+  first contentful paint 1.66 -> 1.51 s, 3 runs each). Printing a chapter still uses the stylesheets. The
+  printable page itself is rendered by print-site after the build, without this hook, and keeps both.
 - A chapter's code blocks are rendered only near the screen (content-visibility in assets/site.css, for the blocks
   sized here). Until then a block is as tall as its `contain-intrinsic-block-size`, set per block from its line
   count: Material's code is 1.19 em a line with 1.31 em of padding; the rest is room for a thin horizontal
@@ -49,16 +49,17 @@ def on_post_page(output, page, config):
         output = CODE_BLOCK.sub(sized, output)
     tree = LexborHTMLParser(output)
     links = [link.html for link in tree.body.css('link[rel="stylesheet"]')]
-    deferred = [script.html for script in tree.body.css(f"{BUNDLE}, {PRINT_SITE_JS}")]
+    deferred = [script.html for script in tree.body.css(BUNDLE)]
+    dropped = [script.html for script in tree.body.css(PRINT_SITE_JS)]
     print_css = [link.html for link in tree.head.css(PRINT_SITE_CSS)]
     head, end, rest = output.partition("</head>")
-    for tag, where in [(t, rest) for t in links + deferred] + [(t, head) for t in print_css]:
+    for tag, where in [(t, rest) for t in links + deferred + dropped] + [(t, head) for t in print_css]:
         if tag not in where:  # the parser's serialisation differs from the template's: fail --strict, change nothing
             log.warning("%s: cannot find %s to move or defer (load_order.py)", page.file.src_uri, tag)
             return output
     for tag in print_css:
         head = head.replace(tag, tag.replace(">", ' media="print">', 1), 1)
-    for tag in links:
+    for tag in links + dropped:
         rest = rest.replace(tag, "", 1)
     for tag in deferred:
         rest = rest.replace(tag, tag.replace("></script>", " defer></script>", 1), 1)
