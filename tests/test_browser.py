@@ -290,18 +290,6 @@ def test_linked_tabs_follow_the_reader(server, browser, lang):
 
 
 @pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks")
-def test_colab_button_opens_the_notebook_in_the_page_language(server, browser):
-    base, _ = server
-    with Visit(browser, base) as v:
-        for nb in NOTEBOOKS:
-            for lang, name in (("", nb.name), ("zh/", f"{nb.stem}.zh.ipynb")):
-                v.page.goto(f"{base}/{lang}notebooks/{nb.stem}/", wait_until="domcontentloaded")
-                href = v.page.get_attribute("a.elm-colab", "href")
-                assert re.fullmatch(rf"https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/notebooks/{name}",
-                                    href or ""), href
-
-
-@pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks")
 def test_notebook_code_does_not_scroll_sideways_at_1280px(server, browser):
     """Code cells and text outputs fit a 1280-px screen (wider column, wrapped long lines: docs/assets/site.css)."""
     base, _ = server

@@ -160,6 +160,9 @@ def test_notebook_page(built_site, nb):
     colab = header.select_one("a.elm-colab")
     if expected_colab(nb.name):
         assert colab and colab["href"] == expected_colab(nb.name)
+        # the Chinese page opens the Chinese notebook in Colab (the link is static HTML: no browser needed)
+        zh = soup(site / "zh" / "notebooks" / nb.stem / "index.html").select_one(".elm-notebook-header a.elm-colab")
+        assert zh and zh["href"] == expected_colab(f"{nb.stem}.zh.ipynb"), zh
     download = header.select_one("a.elm-download")
     assert download and (page.parent / download["href"]).read_bytes() == nb.read_bytes()
     stamp = header.select_one(".elm-provenance").get_text()
